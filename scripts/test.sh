@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# test.sh - installs what is missing, then builds with warnings as errors and
+# runs every test: cmocka units, fuzz regressions, the TOML and StackStorm
+# conformance suites and the integration tests through ctest; then the same
+# again in an AddressSanitizer + UBSan build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+jobs=$(nproc)
+
+scripts/deps.sh --test
+if [[ -f tests/fakes/package.json ]]; then
+	(cd tests/fakes && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+echo "== build (warnings as errors)"
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DACKBOT_WERROR=ON >/dev/null
+cmake --build build -j"$jobs"
+
+echo "== tests"
+(cd build && ctest --output-on-failure -j"$jobs")
+
+echo "== tests under AddressSanitizer + UBSan"
+CC=clang cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DACKBOT_WERROR=ON \
+	-DACKBOT_SANITIZE=ON >/dev/null
+cmake --build build-asan -j"$jobs"
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+(cd build-asan && ctest --output-on-failure -j"$jobs")
+echo "== all tests passed"
