@@ -49,6 +49,12 @@ struct toml_datetime {
 
 struct toml_table;
 struct toml_array;
+struct toml_hindex;
+
+/* Arrays and tables nested deeper than this (counted from the root, through
+ * headers, dotted keys and inline values alike) are a parse error, so that
+ * every recursive walk over a document has a bounded depth. */
+#define TOML_MAX_DEPTH 512
 
 struct toml_value {
 	enum toml_type type;
@@ -81,6 +87,9 @@ struct toml_table {
 	size_t cap;
 	struct toml_pos pos;           /* header, inline brace, or first dotted use */
 	unsigned flags;                /* parser-private bookkeeping */
+	struct toml_hindex *index;     /* parser-private: hash index over items,
+	                                * built once the table grows past a few
+	                                * keys; NULL for small tables */
 };
 
 struct toml_array {
@@ -116,5 +125,14 @@ const struct toml_value *toml_table_get(const struct toml_table *t, const char *
  * "float", "boolean", "offset date-time", "local date-time", "local date",
  * "local time". */
 const char *toml_type_name(enum toml_type t);
+
+/*
+ * Writes a date/time value (any of the four kinds) in RFC 3339 / TOML form,
+ * e.g. "1979-05-27T07:32:00.5-07:00", with 'T' as separator, the fraction
+ * with as many digits as written (at most 9), and "Z" for a zero offset
+ * written as Z. Returns the length as snprintf does (at most 40 for any
+ * value the parser produces), or -1 if v is not a date/time.
+ */
+int toml_datetime_format(const struct toml_value *v, char *out, size_t outlen);
 
 #endif
