@@ -13,6 +13,10 @@
  * { file = "PATH" }); cfg_load resolves it into cfg_secret.value. Values are
  * never printed by any function here, and cfg_free wipes them.
  *
+ * Defaults: after a successful load, the per-alias values documented as
+ * "0 = [bot].x" (alias timeout_ms, confirm.timeout_ms, exec/http max_output)
+ * are already filled in from [bot], so they are never 0.
+ *
  * Ownership: everything hangs off struct cfg and is freed by cfg_free.
  */
 #ifndef ACKBOT_CONFIG_H
@@ -133,7 +137,9 @@ struct cfg_group {
 };
 
 /* One entry of an alias's formats: a string, or
- * { display = "...", representation = "..." | [...], match_multiple = bool }. */
+ * { display = "...", representation = "..." | [...], match_multiple = bool }.
+ * A string S loads as display = S, representations = [S] (as StackStorm
+ * normalises it); a table with only display is help-only. */
 struct cfg_format {
 	struct cfg_str display;         /* .s NULL if none (representation-only) */
 	struct cfg_strv representations;/* empty for a display-only format */
@@ -238,6 +244,9 @@ void cfg_free(struct cfg *c);
 
 const struct cfg_user *cfg_find_user(const struct cfg *c, const char *name);
 const struct cfg_alias *cfg_find_alias(const struct cfg *c, const char *name);
+/* A group by name: declared as [groups.NAME], or named only in users'
+ * groups (both sides list every member after load). */
+const struct cfg_group *cfg_find_group(const struct cfg *c, const char *name);
 /* Looks up a [messages] override; NULL if none. */
 const char *cfg_message(const struct cfg *c, const char *key);
 
