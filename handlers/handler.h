@@ -63,6 +63,7 @@ struct invocation {
 	size_t max_output;
 	uv_loop_t *loop;
 	struct http_client *http;
+	uint64_t kill_grace_ms; /* exec: SIGTERM -> SIGKILL delay; 0 = EXEC_KILL_GRACE_MS */
 	void *handler_state;    /* private to the handler while running */
 };
 
@@ -89,5 +90,23 @@ extern const struct handler_ops handler_http;
 const struct handler_ops *handler_for(enum cfg_handler_kind kind);
 
 void action_result_free_fields(struct action_result *r);
+
+/*
+ * Helpers shared by the handlers (handler.c).
+ *
+ * handler_render renders one template field src against ctx into a new
+ * string of at most max bytes (0 = 64 KiB). what names the field in
+ * messages ("argv[1]", "url"). Returns NULL with err filled on a template
+ * error, an oversized result, or a NUL byte in the result.
+ *
+ * handler_check_template compiles v (if set) and reports a failure into d
+ * at the template's position in the file.
+ */
+char *handler_render(const char *src, const json_t *ctx, size_t max,
+    const char *what, char *err, size_t errlen);
+void handler_check_template(const struct cfg_str *v, const char *what,
+    const char *file, struct diag *d);
+/* Formats a duration in ms for people: "250ms", "30s", "5m", "1h30m". */
+void handler_fmt_duration(uint64_t ms, char *out, size_t outlen);
 
 #endif
