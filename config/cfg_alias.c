@@ -147,8 +147,9 @@ read_formats(const struct cfg_tab *tab, struct cfg_alias *a)
 	size_t i;
 
 	if (kv == NULL) {
-		cfg_missing(tab, "formats",
-		    "an array of format strings such as [\"deploy {{app}}\"]");
+		if (!cfg_misspelt(tab, "formats", alias_keys, ACK_ARRAY_LEN(alias_keys)))
+			cfg_missing(tab, "formats", "an array of format "
+			    "strings such as [\"deploy {{app}}\"]");
 		return;
 	}
 	if (kv->value.type != TOML_ARRAY) {
@@ -227,8 +228,9 @@ read_exec(const struct cfg_tab *tab, struct cfg_exec *e)
 	cfg_check_keys(tab, exec_keys, ACK_ARRAY_LEN(exec_keys));
 	kv = cfg_get(tab, "argv");
 	if (kv == NULL) {
-		cfg_missing(tab, "argv", "an array of strings such as "
-		    "[\"systemctl\", \"status\", \"{{service}}\"]");
+		if (!cfg_misspelt(tab, "argv", exec_keys, ACK_ARRAY_LEN(exec_keys)))
+			cfg_missing(tab, "argv", "an array of strings such as "
+			    "[\"systemctl\", \"status\", \"{{service}}\"]");
 	} else if (cfg_read_strv(tab, "argv", false, false, &e->argv)) {
 		if (e->argv.n == 0)
 			cfg_key_err(tab, kv->value.pos, "argv",
@@ -300,7 +302,9 @@ read_http(const struct cfg_tab *tab, struct cfg_http *h)
 	}
 	kv = cfg_get(tab, "url");
 	if (kv == NULL) {
-		cfg_missing(tab, "url", "a URL such as \"https://ci.example.com/job/{{app}}\"");
+		if (!cfg_misspelt(tab, "url", http_keys, ACK_ARRAY_LEN(http_keys)))
+			cfg_missing(tab, "url", "a URL such as "
+			    "\"https://ci.example.com/job/{{app}}\"");
 	} else if (cfg_read_str(tab, "url", &h->url)) {
 		const char *u = h->url.s;
 
@@ -364,7 +368,8 @@ read_template(const struct cfg_tab *tab, const char *key, struct cfg_template *t
 }
 
 static void
-read_confirm(const struct cfg_tab *tab, struct cfg_confirm *c)
+read_confirm(const struct cfg_tab *tab, struct cfg_confirm *c,
+    struct cfg_pos *approvals_pos)
 {
 	const struct toml_keyval *kv = cfg_get(tab, "confirm");
 	struct cfg_tab ct;
@@ -396,8 +401,10 @@ read_confirm(const struct cfg_tab *tab, struct cfg_confirm *c)
 	cfg_read_strv(&ct, "approver_groups", false, true, &c->approver_groups);
 	c->allow_self = c->approvers.n == 0 && c->approver_groups.n == 0;
 	cfg_read_bool(&ct, "allow_self", &c->allow_self);
-	if (cfg_read_int(&ct, "approvals", 1, 100, &n))
+	if (cfg_read_int(&ct, "approvals", 1, 100, &n)) {
 		c->approvals = (uint32_t)n;
+		*approvals_pos = cfg_pos_of(cfg_get(&ct, "approvals")->value.pos);
+	}
 }
 
 static void
@@ -460,7 +467,7 @@ read_immutable(const struct cfg_tab *tab, struct cfg_kvv *out)
 
 static void
 read_alias(struct cfg_ctx *x, const struct toml_table *t, size_t idx,
-    struct cfg_alias *a, struct cfg_pos *name_pos)
+    struct cfg_alias *a, struct cfg_alias_where *where)
 {
 	struct cfg_tab tab, ht;
 	const struct toml_keyval *kv, *ekv, *hkv;
@@ -479,7 +486,8 @@ read_alias(struct cfg_ctx *x, const struct toml_table *t, size_t idx,
 
 	kv = cfg_get(&tab, "name");
 	if (kv == NULL) {
-		cfg_missing(&tab, "name", "a unique name such as \"deploy\"");
+		if (!cfg_misspelt(&tab, "name", alias_keys, ACK_ARRAY_LEN(alias_keys)))
+			cfg_missing(&tab, "name", "a unique name such as \"deploy\"");
 	} else if (kv->value.type != TOML_STRING) {
 		cfg_expected(&tab, kv, "a name such as \"deploy\"");
 	} else if (strlen(kv->value.u.s.ptr) != kv->value.u.s.len ||
@@ -491,7 +499,7 @@ read_alias(struct cfg_ctx *x, const struct toml_table *t, size_t idx,
 		    "letters, digits, \"_\", \".\" and \"-\", got %s", got);
 	} else {
 		a->name = xstrdup(kv->value.u.s.ptr);
-		*name_pos = cfg_pos_of(kv->value.pos);
+		where->name = cfg_pos_of(kv->value.pos);
 		cfg_quote(q, sizeof q, a->name);
 		snprintf(tab.owner, sizeof tab.owner, "alias %s", q);
 		snprintf(tab.label, sizeof tab.label, "[[alias]] %s", q);
@@ -511,7 +519,9 @@ read_alias(struct cfg_ctx *x, const struct toml_table *t, size_t idx,
 
 		cfg_tab_err(&tab, second->key_pos, "has both [alias.exec] and "
 		    "[alias.http]; an alias runs exactly one handler");
-	} else if (ekv == NULL && hkv == NULL) {
+	} else if (ekv == NULL && hkv == NULL &&
+	    !cfg_misspelt(&tab, "exec", alias_keys, ACK_ARRAY_LEN(alias_keys)) &&
+	    !cfg_misspelt(&tab, "http", alias_keys, ACK_ARRAY_LEN(alias_keys))) {
 		diag_add(x->d, DIAG_ERROR, x->file, t->pos.line, t->pos.col,
 		    "missing handler in %s: expected an [alias.exec] table "
 		    "(argv = [...]) or an [alias.http] table (url = \"...\")",
@@ -531,7 +541,7 @@ read_alias(struct cfg_ctx *x, const struct toml_table *t, size_t idx,
 		a->max_concurrent = (uint32_t)n;
 	read_template(&tab, "ack", &a->ack);
 	read_template(&tab, "result", &a->result);
-	read_confirm(&tab, &a->confirm);
+	read_confirm(&tab, &a->confirm, &where->approvals);
 	read_access(&tab, &a->access);
 	read_immutable(&tab, &a->immutable);
 }
@@ -560,7 +570,7 @@ cfg_read_aliases(struct cfg_ctx *x, const struct toml_keyval *kv)
 	}
 	arr = kv->value.u.array;
 	c->aliases = xcalloc(arr->n ? arr->n : 1, sizeof *c->aliases);
-	x->alias_name_pos = xcalloc(arr->n ? arr->n : 1, sizeof *x->alias_name_pos);
+	x->alias_where = xcalloc(arr->n ? arr->n : 1, sizeof *x->alias_where);
 	for (i = 0; i < arr->n; i++) {
 		const struct toml_value *v = &arr->items[i];
 
@@ -573,7 +583,7 @@ cfg_read_aliases(struct cfg_ctx *x, const struct toml_keyval *kv)
 			continue;
 		}
 		read_alias(x, v->u.table, i, &c->aliases[c->naliases],
-		    &x->alias_name_pos[c->naliases]);
+		    &x->alias_where[c->naliases]);
 		c->naliases++;
 	}
 }
@@ -618,7 +628,7 @@ check_duplicates(struct cfg_ctx *x)
 			first = refs[i].idx;
 			continue;
 		}
-		p = x->alias_name_pos[refs[i].idx];
+		p = x->alias_where[refs[i].idx].name;
 		diag_add(x->d, DIAG_ERROR, x->file, p.line, p.col,
 		    "alias \"%s\": key \"name\": the name is already used by "
 		    "the alias at line %d; alias names must be unique",
@@ -672,16 +682,23 @@ check_alias(struct cfg_ctx *x, struct cfg_alias *a, size_t idx)
 
 	if (cf->required) {
 		size_t possible = count_approvers(x->c, cf);
+		struct cfg_pos p = x->alias_where[idx].approvals;
 
+		if (p.line == 0)
+			p = cf->pos;
 		if (possible == 0)
 			diag_add(x->d, DIAG_ERROR, x->file, cf->pos.line, cf->pos.col,
 			    "%s: key \"confirm\": nobody can confirm: allow_self "
-			    "is false and no approvers are named", owner);
+			    "is false and %s", owner,
+			    cf->approvers.n || cf->approver_groups.n ?
+			    "the approver groups have no members" :
+			    "no approvers are named");
 		else if (cf->approvals > possible)
-			diag_add(x->d, DIAG_ERROR, x->file, cf->pos.line, cf->pos.col,
+			diag_add(x->d, DIAG_ERROR, x->file, p.line, p.col,
 			    "%s: key \"confirm.approvals\": %" PRIu32 " approvals "
-			    "are needed but only %zu %s can approve", owner,
-			    cf->approvals, possible, possible == 1 ? "person" : "people");
+			    "are needed but only %zu %s can approve%s", owner,
+			    cf->approvals, possible, possible == 1 ? "person" : "people",
+			    cf->allow_self ? " (counting the requester)" : "");
 	}
 
 	/* Fill in the defaults from [bot] so that users of the struct need not. */

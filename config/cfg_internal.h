@@ -28,7 +28,14 @@ struct cfg_ctx {
 	const char *file;               /* name used in messages */
 	bool resolve_secrets;
 	struct cfg *c;
-	struct cfg_pos *alias_name_pos; /* where each alias's name was written */
+	struct cfg_alias_where *alias_where; /* per alias, for cross-checks */
+};
+
+/* Positions of an alias's values that cross-checks point at but that
+ * struct cfg_alias does not keep. */
+struct cfg_alias_where {
+	struct cfg_pos name;
+	struct cfg_pos approvals;
 };
 
 struct cfg_tab {
@@ -86,6 +93,10 @@ const char *cfg_suggest(const char *s, const char *const *cands, size_t n);
 void cfg_did_you_mean(char *out, size_t outlen, const char *s,
     const char *const *cands, size_t n);
 
+/* true if tab holds an unknown key (not in keys[]) whose did-you-mean is
+ * key: the "missing key" is then already reported as a misspelling. */
+bool cfg_misspelt(const struct cfg_tab *tab, const char *key,
+    const char *const *keys, size_t n);
 /* Reports every key of tab not in keys[] (with a did-you-mean). Returns the
  * number of unknown keys. */
 size_t cfg_check_keys(const struct cfg_tab *tab, const char *const *keys, size_t n);

@@ -349,6 +349,26 @@ cfg_did_you_mean(char *out, size_t outlen, const char *s,
 	}
 }
 
+bool
+cfg_misspelt(const struct cfg_tab *tab, const char *key,
+    const char *const *keys, size_t n)
+{
+	size_t i, j;
+
+	for (i = 0; i < tab->t->n; i++) {
+		const char *k = tab->t->items[i].key;
+		const char *m;
+		bool known = false;
+
+		for (j = 0; j < n && !known; j++)
+			known = strcmp(k, keys[j]) == 0;
+		if (!known && (m = cfg_suggest(k, keys, n)) != NULL &&
+		    strcmp(m, key) == 0)
+			return true;
+	}
+	return false;
+}
+
 size_t
 cfg_check_keys(const struct cfg_tab *tab, const char *const *keys, size_t n)
 {
@@ -501,9 +521,8 @@ cfg_read_int(const struct cfg_tab *tab, const char *key, int64_t min,
 	if (kv->value.type != TOML_INTEGER) {
 		if (kv->value.type == TOML_STRING) {
 			char *end;
-			long long v = strtoll(kv->value.u.s.ptr, &end, 10);
 
-			(void)v;
+			(void)strtoll(kv->value.u.s.ptr, &end, 10);
 			if (kv->value.u.s.len > 0 && *end == '\0') {
 				char w2[160];
 

@@ -189,8 +189,10 @@ read_bot(struct cfg_tab *tab, struct cfg_bot *b)
  * warning. */
 static void
 adapter_missing(const struct cfg_tab *tab, bool in_use, const char *key,
-    const char *what)
+    const char *what, const char *const *keys, size_t nkeys)
 {
+	if (cfg_misspelt(tab, key, keys, nkeys))
+		return;         /* reported as a misspelt key */
 	if (in_use)
 		cfg_missing(tab, key, what);
 	else
@@ -210,12 +212,14 @@ read_slack(struct cfg_tab *tab, struct cfg_slack *s, bool in_use)
 	cfg_check_keys(tab, slack_keys, ACK_ARRAY_LEN(slack_keys));
 	if (cfg_get(tab, "bot_token") == NULL)
 		adapter_missing(tab, in_use, "bot_token",
-		    "{ env = \"SLACK_BOT_TOKEN\" } (the xoxb- token)");
+		    "{ env = \"SLACK_BOT_TOKEN\" } (the xoxb- token)",
+		    slack_keys, ACK_ARRAY_LEN(slack_keys));
 	else
 		cfg_read_secret(tab, "bot_token", &s->bot_token);
 	if (cfg_get(tab, "app_token") == NULL)
 		adapter_missing(tab, in_use, "app_token",
-		    "{ env = \"SLACK_APP_TOKEN\" } (the xapp- token for Socket Mode)");
+		    "{ env = \"SLACK_APP_TOKEN\" } (the xapp- token for Socket Mode)",
+		    slack_keys, ACK_ARRAY_LEN(slack_keys));
 	else
 		cfg_read_secret(tab, "app_token", &s->app_token);
 	if (cfg_read_nonempty(tab, "api_url", &s->api_url)) {
@@ -251,8 +255,10 @@ read_mattermost(struct cfg_tab *tab, struct cfg_mattermost *m, bool in_use)
 	cfg_check_keys(tab, mattermost_keys, ACK_ARRAY_LEN(mattermost_keys));
 	kv = cfg_get(tab, "url");
 	if (kv == NULL) {
-		cfg_missing(tab, "url", "the server's URL such as "
-		    "\"https://chat.example.com\"");
+		if (!cfg_misspelt(tab, "url", mattermost_keys,
+		    ACK_ARRAY_LEN(mattermost_keys)))
+			cfg_missing(tab, "url", "the server's URL such as "
+			    "\"https://chat.example.com\"");
 	} else if (cfg_read_nonempty(tab, "url", &m->url)) {
 		if (!http_url_ok(m->url)) {
 			char got[128];
@@ -269,7 +275,8 @@ read_mattermost(struct cfg_tab *tab, struct cfg_mattermost *m, bool in_use)
 	}
 	if (cfg_get(tab, "token") == NULL)
 		adapter_missing(tab, in_use, "token",
-		    "{ env = \"MATTERMOST_TOKEN\" } (the bot's access token)");
+		    "{ env = \"MATTERMOST_TOKEN\" } (the bot's access token)",
+		    mattermost_keys, ACK_ARRAY_LEN(mattermost_keys));
 	else
 		cfg_read_secret(tab, "token", &m->token);
 	cfg_read_nonempty(tab, "ca_file", &m->ca_file);
@@ -863,7 +870,7 @@ cfg_load_buffer(const char *name, const char *data, size_t len,
 	x.resolve_secrets = resolve_secrets;
 	x.c = c;
 	read_all(&x, toml_root(doc));
-	free(x.alias_name_pos);
+	free(x.alias_where);
 	toml_free(doc);
 	sort_diags(d, items_before);
 	if (d->nerrors > errors_before) {

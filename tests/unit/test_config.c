@@ -351,6 +351,42 @@ test_all_errors_at_once(void **state)
 	diag_free(&d);
 }
 
+/* A misspelt required key is one mistake: one error, not "unknown" plus
+ * "missing". */
+static void
+test_misspelt_required_key(void **state)
+{
+	const char *text =
+	    "[[alias]]\n"
+	    "nmae = \"a\"\n"
+	    "format = [\"a\"]\n"
+	    "[alias.exce]\n"
+	    "argv = [\"true\"]\n"
+	    "[[alias]]\n"
+	    "name = \"b\"\n"
+	    "formats = [\"b\"]\n"
+	    "[alias.http]\n"
+	    "uri = \"https://x\"\n"
+	    "[mattermost]\n"
+	    "ulr = \"https://chat\"\n"
+	    "tokn = { env = \"X\" }\n";
+	struct diag d;
+	struct cfg *c = load(text, &d);
+
+	(void)state;
+	assert_null(c);
+	if (d.nerrors != 6)
+		dump(&d);
+	assert_int_equal(d.nerrors, 6);   /* six misspellings */
+	expect_diag(&d, DIAG_ERROR, 2, 1, "\"nmae\"", "did you mean \"name\"");
+	expect_diag(&d, DIAG_ERROR, 3, 1, "\"format\"", "did you mean \"formats\"");
+	expect_diag(&d, DIAG_ERROR, 4, 8, "\"exce\"", "did you mean \"exec\"");
+	expect_diag(&d, DIAG_ERROR, 10, 1, "\"uri\"", "did you mean \"url\"");
+	expect_diag(&d, DIAG_ERROR, 12, 1, "\"ulr\"", "did you mean \"url\"");
+	expect_diag(&d, DIAG_ERROR, 13, 1, "\"tokn\"", "did you mean \"token\"");
+	diag_free(&d);
+}
+
 static void
 test_durations(void **state)
 {
@@ -736,7 +772,7 @@ test_confirm_rules(void **state)
 	if (d.nerrors != 3)
 		dump(&d);
 	assert_int_equal(d.nerrors, 3);
-	expect_diag(&d, DIAG_ERROR, 9, 11, "alias \"x\": key \"confirm.approvals\": "
+	expect_diag(&d, DIAG_ERROR, 9, 49, "alias \"x\": key \"confirm.approvals\": "
 	    "3 approvals are needed but only 2 people can approve");
 	expect_diag(&d, DIAG_ERROR, 14, 11, "alias \"y\"", "nobody can confirm");
 	expect_diag(&d, DIAG_ERROR, 24, 25, "key \"confirm.approvals\"",
@@ -870,6 +906,7 @@ main(void)
 		cmocka_unit_test(test_error_names_file_line_col_key),
 		cmocka_unit_test(test_did_you_mean),
 		cmocka_unit_test(test_all_errors_at_once),
+		cmocka_unit_test(test_misspelt_required_key),
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_secrets),
 		cmocka_unit_test(test_adapters),
