@@ -371,8 +371,9 @@ static const struct {
 /* The inside of {{ ... }} or {% ... %}, up to and including the closing
  * delimiter. */
 static int
-lex_tag(struct lexer *lx, bool block, size_t open)
+lex_tag(struct lexer *lx, bool block, size_t open_tok)
 {
+	uint32_t oline = lx->tv->v[open_tok].line, ocol = lx->tv->v[open_tok].col;
 	const char *s = lx->src;
 	size_t i;
 
@@ -384,8 +385,9 @@ lex_tag(struct lexer *lx, bool block, size_t open)
 			lx->pos++;
 		i = lx->pos;
 		if (i >= lx->len)
-			return lex_error(lx, i, "unexpected end of template inside %s",
-			    block ? "{% ... %}" : "{{ ... }}");
+			return lex_error(lx, i, "unexpected end of template inside %s "
+			    "(opened at line %u, col %u)",
+			    block ? "{% ... %}" : "{{ ... }}", oline, ocol);
 		/* closing delimiters, with - (strip) or + (no-op) modifiers */
 		if ((s[i] == '-' || s[i] == '+') && i + 2 < lx->len &&
 		    ((s[i + 1] == '}' && s[i + 2] == '}' && s[i] == '-') ||
@@ -427,15 +429,22 @@ lex_tag(struct lexer *lx, bool block, size_t open)
 			if (k == ACK_ARRAY_LEN(ops)) {
 				unsigned char c = (unsigned char)s[i];
 
+				size_t sl = utf8_seqlen(s + i, lx->len - i);
+
+				if (c == '}')
+					return lex_error(lx, i, "expected '%s'",
+					    block ? "%}" : "}}");
 				if (c >= 0x20 && c < 0x7F)
 					return lex_error(lx, i, "unexpected character '%c'", c);
+				if (sl > 1)
+					return lex_error(lx, i, "unexpected character '%.*s'",
+					    (int)sl, s + i);
 				return lex_error(lx, i, "unexpected byte 0x%02X", c);
 			}
 			lex_push(lx, TK_OP, i, strlen(ops[k].s))->op = ops[k].op;
 			lx->pos = i + strlen(ops[k].s);
 		}
 	}
-	(void)open;
 }
 
 int
@@ -513,7 +522,7 @@ tmpl_lex(const char *src, size_t len, struct tokens *tv, struct buf *pool,
 		}
 		lex_push(&lx, kind == '{' ? TK_VAR_BEGIN : TK_BLOCK_BEGIN, open,
 		    lx.pos - open);
-		if (lex_tag(&lx, kind == '%', open) < 0)
+		if (lex_tag(&lx, kind == '%', lx.tv->n - 1) < 0)
 			return -1;
 	}
 	lex_push(&lx, TK_EOF, len, 0);

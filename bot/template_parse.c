@@ -181,7 +181,11 @@ pool_str(struct parser *p, uint32_t i, const char *s, size_t n)
 static void
 pool_dup(struct buf *pool, uint32_t off, uint32_t len)
 {
-	char *tmp = xstrndup(pool->data + off, len);
+	char *tmp;
+
+	if (len == 0)
+		return;
+	tmp = xstrndup(pool->data + off, len);
 
 	buf_append(pool, tmp, len);
 	free(tmp);
