@@ -155,7 +155,7 @@ httpd_route(struct httpd_conn *c, const char *req, size_t head_len,
 	uint64_t delay = 0;
 
 	sscanf(req, "%15s %511s", method, path);
-	if (strcmp(path, "/echo") == 0) {
+	if (strncmp(path, "/echo", 5) == 0 && (path[5] == '\0' || path[5] == '?')) {
 		json_t *o = json_object(), *h = json_object();
 		const char *line = strstr(req, "\r\n");
 		char *s;
