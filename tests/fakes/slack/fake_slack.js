@@ -659,7 +659,6 @@ class FakeSlack extends EventEmitter {
         });
       }
     }
-    if (threadTs === undefined) threadTs = undefined;
     const ts = this.nextTs();
     const msg = this.botMessage({
       ts,
@@ -707,9 +706,6 @@ class FakeSlack extends EventEmitter {
     const attachments = this.parseBlocksArg(rec, args.attachments, 'attachments');
     const { text, truncated } = this.checkText(args, rec);
     if (text === undefined && blocks === undefined && attachments === undefined) throw this.apiError(rec, 'no_text');
-    if (!text && !(blocks && blocks.length) && !(attachments && attachments.length) && !old.text) {
-      throw this.apiError(rec, 'no_text');
-    }
     this.checkBlocks(rec, blocks);
     const previous = clone(old);
     const msg = clone(old);
@@ -720,6 +716,9 @@ class FakeSlack extends EventEmitter {
       else delete msg.blocks;
     }
     if (attachments !== undefined) msg.attachments = attachments;
+    if (!msg.text && !(msg.blocks && msg.blocks.length) && !(msg.attachments && msg.attachments.length)) {
+      throw this.apiError(rec, 'no_text');
+    }
     const editTs = this.nextTs();
     msg.edited = { user: this.config.bot_user_id, ts: editTs };
     this.storeMessage(ch.id, msg);
@@ -1054,8 +1053,9 @@ class FakeSlack extends EventEmitter {
   }
 
   newDelivery({ type, payload, event_id, event_type, accepts_response_payload, connection }) {
+    if (connection !== undefined && connection !== null) this.pickConnection(connection); // 409 if not open
     const d = {
-      id: event_id || `dl-${uuid()}`,
+      id: `dl-${uuid()}`,
       type,
       payload,
       event_id: event_id || null,
@@ -1109,7 +1109,14 @@ class FakeSlack extends EventEmitter {
 
   trySend(d) {
     const att = d.current;
-    const conn = this.pickConnection(d.target);
+    let conn = null;
+    if (d.target !== undefined && d.target !== null) {
+      // A test aimed at one connection; once it is gone, any other will do.
+      const t = this.conns.get(Number(d.target));
+      if (t && t.state === 'open') conn = t;
+      else d.target = null;
+    }
+    if (!conn) conn = this.pickConnection(null);
     if (!conn) {
       if (!this.queue.includes(d)) this.queue.push(d);
       this.changed();
@@ -1440,7 +1447,6 @@ class FakeSlack extends EventEmitter {
       accepts_response_payload: env.accepts_response_payload,
       connection: args.connection,
     });
-    if (this.deliveries.get(d.id) !== d) this.deliveries.set(d.id, d);
     const att = this.attempt(d, env.retry_attempt || 0, env.retry_reason || '', env.envelope_id);
     return { ok: true, envelope_id: att.envelope_id, queued: att.state === 'queued' };
   }

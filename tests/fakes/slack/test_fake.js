@@ -235,6 +235,18 @@ describe('Socket Mode details', () => {
     assert.equal(ch.payload.event.previous_message.text, 'hello');
   });
 
+  test('connection: aims an envelope at one connection; 409 if it is not open', async () => {
+    const a = await rawConnect(fake);
+    const b = await rawConnect(fake);
+    open.push(a, b);
+    await b.next((f) => f.type === 'hello');
+    const ids = (await fake.connections({ state: 'open' })).map((c) => c.id);
+    for (let i = 0; i < 3; i++) await fake.injectMessage({ text: `to b ${i}`, events: ['message'], connection: ids[1] });
+    await b.next(() => b.frames.filter((f) => f.type === 'events_api').length === 3);
+    assert.equal(a.frames.filter((f) => f.type === 'events_api').length, 0);
+    await assert.rejects(fake.injectMessage({ text: 'x', connection: 999 }), /connection_not_open/);
+  });
+
   test('ghost connection: frames go nowhere, pings unanswered, events retried elsewhere', async () => {
     await fake.configure({ ack_timeout_ms: 150, retry_delays_ms: [0] });
     const a = await rawConnect(fake);
