@@ -1,0 +1,77 @@
+/*
+ * router.h - from a chat event to a reply or an action.
+ *
+ * A message is for the bot when it starts with the command prefix, mentions
+ * the bot, or is a direct message. The speaker is resolved (identity.h), then
+ * the text goes to a built-in (help, confirm, cancel, pending, whoami), else
+ * to the alias engine; no match gets a helpful reply with the closest
+ * commands, a tie names the candidates. A matched alias is checked
+ * (policy.h), then either waits for confirmation (confirm.h, one uv timer)
+ * or goes to the runner. A button click (CHAT_ACTION, "confirm:ID" or
+ * "cancel:ID") takes exactly the same path as typing `confirm ID`.
+ *
+ * Replies go to the channel and thread the command came from.
+ */
+#ifndef ACKBOT_ROUTER_H
+#define ACKBOT_ROUTER_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "adapters/adapter.h"
+#include "identity.h"
+
+struct bot;
+struct bot_gen;
+
+/* The adapter's on_event. */
+void router_on_event(void *arg, const struct chat_event *ev);
+
+/* Posts text to channel/thread, split to the adapter's limit (code fences
+ * kept balanced); buttons go on the last part. */
+void bot_say(struct bot *b, const char *channel, const char *thread, const char *text);
+void bot_say_buttons(struct bot *b, const char *channel, const char *thread,
+    const char *text, const struct chat_button *buttons, size_t nbuttons);
+
+/* Writes one audit line (when an audit log is configured). fields is a JSON
+ * object whose reference is taken; secret values are masked. */
+void bot_audit(struct bot *b, const char *event, json_t *fields);
+/* Replaces, in every string of v, each configured secret value by "***". */
+void bot_mask_secrets(const struct bot_gen *gen, json_t *v);
+
+/* One command being handled: who said what where. */
+struct cmd_ctx {
+	struct bot *b;
+	struct bot_gen *gen;            /* the current generation (borrowed) */
+	const struct chat_event *ev;
+	struct identity who;
+	const char *channel;            /* reply target */
+	const char *thread;             /* reply thread, or NULL */
+	const char *text;               /* the command, prefix and blanks removed */
+};
+
+/* The base template context for bot messages: user, channel, system, bot.
+ * New reference. */
+json_t *cmd_context(const struct cmd_ctx *cx);
+
+/* builtins.c: runs a built-in command; false if text is not one. */
+bool builtin_dispatch(struct cmd_ctx *cx);
+/* confirm/cancel by id, from a typed command or a button. */
+void builtin_confirm(struct cmd_ctx *cx, const char *id_text);
+void builtin_cancel(struct cmd_ctx *cx, const char *id_text);
+
+/* Renders message id (messages.h) with ctx and says it to the command's
+ * channel. ctx is borrowed. */
+void cmd_reply_msg(struct cmd_ctx *cx, int msg_id, const json_t *ctx);
+
+/* router.c: the confirmation payload and the hand-over to the runner,
+ * shared with builtins.c. */
+struct pending_cmd;
+void pending_cmd_free(void *p);
+void router_run_confirmed(struct bot *b, struct pending_cmd *pc, const char *confirm_id);
+/* The alias name and "what will run" of a pending payload. */
+const char *pending_cmd_alias(const struct pending_cmd *pc);
+json_t *pending_cmd_context(const struct pending_cmd *pc);
+
+#endif
