@@ -470,7 +470,7 @@ f_indent(struct rstate *rs, const struct node *n, struct val *in,
 			pre = args[0].u.s.p;
 			pren = args[0].u.s.n;
 		} else {
-			json_int_t w;
+			json_int_t w = 0;
 
 			if (need_int(rs, n, &args[0], "indent(): width", &w) < 0)
 				return -1;
