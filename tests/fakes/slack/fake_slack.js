@@ -436,7 +436,7 @@ class FakeSlack extends EventEmitter {
     const args = rec.args;
     switch (method) {
       case 'auth.test': return this.apiAuthTest();
-      case 'apps.connections.open': return this.apiConnectionsOpen(url, req);
+      case 'apps.connections.open': return this.apiConnectionsOpen();
       case 'users.info': return this.apiUsersInfo(args, rec);
       case 'conversations.info': return this.apiConversationsInfo(args, rec);
       case 'chat.postMessage': return this.apiPostMessage(args, rec);
