@@ -29,8 +29,8 @@ static const struct msg_def msg_defs[MSG_COUNT] = {
 	[MSG_RESULT] = { "result",
 	    "{{ actionalias.name }} ({{ execution.id }}) {{ execution.status }} after "
 	    "{{ execution.elapsed_text }}"
-	    "{% if execution.result.summary %}, {{ execution.result.summary }}{% endif %}"
-	    "{% if execution.result.reason %}: {{ execution.result.reason }}{% endif %}"
+	    "{% if execution.result.reason %}: {{ execution.result.reason }}"
+	    "{% elif execution.result.summary %}, {{ execution.result.summary }}{% endif %}"
 	    "{% if execution.result.output %}\n```\n{{ execution.result.output }}\n```{% endif %}"
 	    "{% if execution.result.dropped %}\n({{ execution.result.dropped }} more bytes of "
 	    "output were not kept){% endif %}" },

@@ -84,7 +84,18 @@ policy_check(const struct policy_request *r, char *why, size_t whylen)
 	}
 	if ((a->users.n > 0 || a->groups.n > 0) &&
 	    !strv_has(&a->users, who->name) && !any_group(&a->groups, who)) {
-		ack_err(why, whylen, "%s is not among the users or groups allowed", who->name);
+		struct buf b;
+		size_t i;
+
+		buf_init(&b, 0);
+		for (i = 0; i < a->users.n; i++)
+			buf_printf(&b, "%s%s", b.len ? ", " : "", a->users.v[i].s);
+		if (a->groups.n > 0)
+			buf_printf(&b, "%smembers of ", b.len ? " and " : "");
+		for (i = 0; i < a->groups.n; i++)
+			buf_printf(&b, "%s%s", i ? ", " : "", a->groups.v[i].s);
+		ack_err(why, whylen, "it is only for %s", b.data ? b.data : "");
+		buf_free(&b);
 		return false;
 	}
 	if (a->channels.n > 0 &&
