@@ -215,6 +215,8 @@ console_update(struct adapter *a, const char *channel_id, const char *message_id
 	return 0;
 }
 
+static void console_notice(struct console *c, const char *fmt, ...) ACK_PRINTF(2, 3);
+
 static void
 console_notice(struct console *c, const char *fmt, ...)
 {

@@ -38,7 +38,7 @@ void *xgrow(void *p, size_t *cap, size_t need, size_t elsize);
 char *xstrdup(const char *s);          /* NULL in, NULL out */
 char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) ACK_PRINTF(1, 2);
-char *xvasprintf(const char *fmt, va_list ap);
+char *xvasprintf(const char *fmt, va_list ap) ACK_PRINTF(1, 0);
 
 /* Writes a formatted message into a caller-owned buffer; tolerates err == NULL
  * or errlen == 0. Always returns -1 so that callers can write
