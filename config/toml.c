@@ -6,12 +6,16 @@
  * well-formed UTF-8 as they are scanned; nothing else may contain a byte
  * >= 0x80, so the whole document is validated without a separate pass.
  *
- * Memory: every node of a document (tables, arrays, their item vectors, keys,
- * strings, hash indexes) is carved from an arena of chunks owned by the
- * document. toml_free and the error path therefore free a chunk list and
- * never walk the tree, and a failed parse can leave half-built nodes behind
- * without leaking. Vectors that outgrow ARENA_BIG get a chunk of their own
- * that is realloc'ed in place, so big arrays do not waste their old copies.
+ * Memory: a document owns one text buffer as long as the input, and an
+ * arena. Every key and string is stored in the text buffer at the offset
+ * where it was written: decoding never makes a string longer than its
+ * source (an escape is at least as long as what it stands for), and the
+ * closing quote leaves room for the NUL, so strings need no allocation of
+ * their own. Tables, arrays, item vectors and hash indexes come from the
+ * arena; vector blocks given back when a vector grows are reused by size,
+ * and blocks of ARENA_BIG or more are malloc'ed one by one so that they can
+ * be realloc'ed. toml_free and the error path free a few lists and never
+ * walk the tree, so a half-built document cannot leak.
  *
  * Table rules (TOML 1.0.0 "Table", "Inline Table", "Array of Tables") are
  * enforced with flags on each table:
@@ -36,7 +40,7 @@
 
 #include "../bot/util.h"
 
-#define HINDEX_MIN 8                    /* tables up to this many keys are scanned */
+#define HINDEX_MIN 16                   /* tables up to this many keys are scanned */
 #define CHUNK_FIRST (16 * 1024)
 #define CHUNK_MAX (1024 * 1024)
 #define ARENA_BIG (8 * 1024)            /* allocations this big get their own chunk */
@@ -55,9 +59,21 @@ enum {
 };
 
 struct toml_chunk {
-	struct toml_chunk *prev, *next;
+	struct toml_chunk *next;
 	size_t used, cap;
 	max_align_t data[];
+};
+
+/* A vector or index block of ARENA_BIG bytes or more; doubly linked so that
+ * it can be realloc'ed and freed on its own. */
+struct toml_big {
+	struct toml_big *prev, *next;
+	max_align_t data[];
+};
+
+/* A small block given back, waiting on the free list for its size. */
+struct toml_freeblk {
+	struct toml_freeblk *next;
 };
 
 /* Open addressing with linear probing; idx is the item index + 1, 0 = empty.
@@ -72,37 +88,42 @@ struct toml_hindex {
 	struct toml_hslot slot[];
 };
 
+#define NFREE 61                        /* free lists, indexed by size / 8 % NFREE */
+
 struct toml_doc {
 	struct toml_table root;
-	struct toml_chunk *chunks;      /* every chunk, doubly linked */
-	struct toml_chunk *cur;         /* where small allocations are carved */
-	size_t next_chunk;              /* size of the next small-allocation chunk */
+	char *text;                     /* keys and strings, at their input offsets */
+	struct toml_chunk *chunks;      /* newest (the one being carved) first */
+	struct toml_big *big;
+	size_t next_chunk;              /* size of the next chunk */
+	struct {
+		size_t size;
+		struct toml_freeblk *head;
+	} freelist[NFREE];
 };
 
-/* One part of a dotted key. ptr points into the input (bare and literal keys)
- * or into parser.keybuf (basic-string keys, decoded); it is set only once the
- * whole key is read, because keybuf may move while it grows. */
+/* One part of a dotted key. Bare keys point into the input and are copied
+ * to the document's text when an entry is made; quoted keys are decoded
+ * into the text right away (in_text). */
 struct keyseg {
 	const char *ptr;
 	size_t len;
-	size_t off;                     /* offset in keybuf when in_buf */
-	bool in_buf;
+	bool in_text;
 	struct toml_pos pos;
 };
 
 struct parser {
-	const char *p, *end;
+	const char *start, *p, *end;    /* start: input offset 0 (after a BOM) */
 	const char *line_start;
 	const char *col_ptr;            /* column cache: col is the column of col_ptr */
 	int line, col;
+	bool line_ascii;                /* no byte >= 0x80 seen yet on this line */
 	struct toml_doc *doc;
 	struct toml_error *err;
 	struct toml_table *cur;         /* table that "key = value" lines go to */
 	int cur_depth;
 	struct keyseg *segs;            /* the key just read by parse_key */
 	size_t nsegs, segcap;
-	struct buf keybuf;
-	struct buf sbuf;                /* decoded string values, number scratch */
 };
 
 static int parse_value(struct parser *P, struct toml_value *v, int depth);
@@ -117,60 +138,22 @@ round8(size_t n)
 	return (n + 7) & ~(size_t)7;
 }
 
-static struct toml_chunk *
-chunk_new(struct toml_doc *d, size_t cap)
-{
-	struct toml_chunk *c;
-
-	if (cap > SIZE_MAX - sizeof *c)
-		abort();
-	c = xmalloc(sizeof *c + cap);
-	c->used = 0;
-	c->cap = cap;
-	c->prev = NULL;
-	c->next = d->chunks;
-	if (d->chunks != NULL)
-		d->chunks->prev = c;
-	d->chunks = c;
-	return c;
-}
-
-static void
-chunk_unlink(struct toml_doc *d, struct toml_chunk *c)
-{
-	if (c->prev != NULL)
-		c->prev->next = c->next;
-	else
-		d->chunks = c->next;
-	if (c->next != NULL)
-		c->next->prev = c->prev;
-}
-
-static struct toml_chunk *
-chunk_of(void *p)
-{
-	return (struct toml_chunk *)(void *)((char *)p -
-	    offsetof(struct toml_chunk, data));
-}
-
-/* Returns n bytes, 8-aligned, owned by the document. */
+/* Returns n bytes (n < ARENA_BIG), 8-aligned, owned by the document. */
 static void *
 arena_alloc(struct toml_doc *d, size_t n)
 {
-	struct toml_chunk *c = d->cur;
+	struct toml_chunk *c = d->chunks;
 	void *p;
 
 	n = round8(n);
-	if (n >= ARENA_BIG) {
-		c = chunk_new(d, n);
-		c->used = n;
-		return c->data;
-	}
 	if (c == NULL || c->cap - c->used < n) {
-		c = chunk_new(d, d->next_chunk);
+		c = xmalloc(sizeof *c + d->next_chunk);
+		c->used = 0;
+		c->cap = d->next_chunk;
+		c->next = d->chunks;
+		d->chunks = c;
 		if (d->next_chunk < CHUNK_MAX)
 			d->next_chunk *= 2;
-		d->cur = c;
 	}
 	p = (char *)c->data + c->used;
 	c->used += n;
@@ -186,69 +169,126 @@ arena_zalloc(struct toml_doc *d, size_t n)
 	return p;
 }
 
-/* Gives back a block that is no longer used; only big blocks are freed. */
-static void
-arena_release(struct toml_doc *d, void *p, size_t n)
+static struct toml_big *
+big_of(void *p)
 {
-	struct toml_chunk *c;
-
-	if (p == NULL || round8(n) < ARENA_BIG)
-		return;
-	c = chunk_of(p);
-	chunk_unlink(d, c);
-	free(c);
+	return (struct toml_big *)(void *)((char *)p -
+	    offsetof(struct toml_big, data));
 }
 
-/* Like realloc for arena blocks: the caller passes the old size. */
-static void *
-arena_grow(struct toml_doc *d, void *old, size_t oldsize, size_t newsize)
+static void
+big_link(struct toml_doc *d, struct toml_big *b)
 {
+	b->prev = NULL;
+	b->next = d->big;
+	if (d->big != NULL)
+		d->big->prev = b;
+	d->big = b;
+}
+
+static void
+big_unlink(struct toml_doc *d, struct toml_big *b)
+{
+	if (b->prev != NULL)
+		b->prev->next = b->next;
+	else
+		d->big = b->next;
+	if (b->next != NULL)
+		b->next->prev = b->prev;
+}
+
+/* The free list for small blocks of exactly size bytes, or NULL when its
+ * slot already serves another size (then such blocks are not reused). The
+ * sizes that occur (2, 4, 8... items of 56 or 80 bytes, and indexes) all
+ * have slots of their own. */
+static struct toml_freeblk **
+freelist_of(struct toml_doc *d, size_t size)
+{
+	size_t i = size / 8 % NFREE;
+
+	if (d->freelist[i].size == 0)
+		d->freelist[i].size = size;
+	return d->freelist[i].size == size ? &d->freelist[i].head : NULL;
+}
+
+/* A block for a vector or an index: recycled, carved, or malloc'ed. */
+static void *
+block_alloc(struct toml_doc *d, size_t size)
+{
+	struct toml_freeblk **fl, *f;
+	struct toml_big *b;
+
+	size = round8(size);
+	if (size >= ARENA_BIG) {
+		if (size > SIZE_MAX - sizeof *b)
+			abort();
+		b = xmalloc(sizeof *b + size);
+		big_link(d, b);
+		return b->data;
+	}
+	if ((fl = freelist_of(d, size)) != NULL && (f = *fl) != NULL) {
+		*fl = f->next;
+		return f;
+	}
+	return arena_alloc(d, size);
+}
+
+/* Gives back a block from block_alloc that had size bytes. */
+static void
+block_free(struct toml_doc *d, void *p, size_t size)
+{
+	struct toml_freeblk **fl, *f = p;
+	struct toml_big *b;
+
+	if (p == NULL)
+		return;
+	size = round8(size);
+	if (size >= ARENA_BIG) {
+		b = big_of(p);
+		big_unlink(d, b);
+		free(b);
+	} else if ((fl = freelist_of(d, size)) != NULL) {
+		f->next = *fl;
+		*fl = f;
+	}
+}
+
+/* Doubles a full vector of *cap elements of el bytes. */
+static void *
+vec_grow(struct toml_doc *d, void *items, size_t *cap, size_t el)
+{
+	size_t ncap, oldsize, newsize;
+	struct toml_chunk *c;
+	struct toml_big *b;
 	void *p;
 
-	if (old != NULL && round8(oldsize) >= ARENA_BIG) {
-		struct toml_chunk *c = chunk_of(old);
-
-		newsize = round8(newsize);
-		chunk_unlink(d, c);
-		c = xrealloc(c, sizeof *c + newsize);
-		c->cap = c->used = newsize;
-		c->prev = NULL;
-		c->next = d->chunks;
-		if (d->chunks != NULL)
-			d->chunks->prev = c;
-		d->chunks = c;
-		return c->data;
-	}
-	p = arena_alloc(d, newsize);
-	if (oldsize)
-		memcpy(p, old, oldsize);
-	return p;
-}
-
-/* Makes room for element n of a vector of *cap elements of el bytes. */
-static void *
-vec_reserve(struct toml_doc *d, void *items, size_t n, size_t *cap, size_t el)
-{
-	size_t ncap;
-
-	if (n < *cap)
-		return items;
-	ncap = *cap ? *cap * 2 : 4;
+	ncap = *cap ? *cap * 2 : 2;
 	if (ncap > SIZE_MAX / 2 / el)
 		abort();
-	items = arena_grow(d, items, *cap * el, ncap * el);
+	oldsize = round8(*cap * el);
+	newsize = round8(ncap * el);
 	*cap = ncap;
-	return items;
-}
-
-static char *
-arena_strndup(struct toml_doc *d, const char *s, size_t n)
-{
-	char *p = arena_alloc(d, n + 1);
-
-	if (n)
-		memcpy(p, s, n);
-	p[n] = '\0';
+	c = d->chunks;
+	if (items != NULL && c != NULL && newsize < ARENA_BIG &&
+	    (char *)items + oldsize == (char *)c->data + c->used &&
+	    c->cap - c->used >= newsize - oldsize) {
+		/* The last block carved: grow it where it is. Keys and
+		 * strings live elsewhere, so a table or array that gets only
+		 * scalars grows in place. */
+		c->used += newsize - oldsize;
+		return items;
+	}
+	if (items != NULL && oldsize >= ARENA_BIG) {
+		b = big_of(items);
+		big_unlink(d, b);
+		b = xrealloc(b, sizeof *b + newsize);
+		big_link(d, b);
+		return b->data;
+	}
+	p = block_alloc(d, newsize);
+	if (oldsize)
+		memcpy(p, items, oldsize);
+	block_free(d, items, oldsize);
 	return p;
 }
 
@@ -291,13 +331,14 @@ hindex_build(struct toml_doc *d, struct toml_table *t, size_t nslots)
 	struct toml_hindex *old = t->index, *ix;
 	size_t i;
 
-	ix = arena_zalloc(d, hindex_size(nslots));
+	ix = block_alloc(d, hindex_size(nslots));
+	memset(ix, 0, hindex_size(nslots));
 	ix->mask = nslots - 1;
 	if (old != NULL) {
 		for (i = 0; i <= old->mask; i++)
 			if (old->slot[i].idx != 0)
 				hindex_put(ix, old->slot[i].hash, old->slot[i].idx - 1);
-		arena_release(d, old, hindex_size(old->mask + 1));
+		block_free(d, old, hindex_size(old->mask + 1));
 	} else {
 		for (i = 0; i < t->n; i++)
 			hindex_put(ix, key_hash(t->items[i].key, t->items[i].keylen), i);
@@ -329,7 +370,8 @@ table_lookup(const struct toml_table *t, const char *k, size_t n, uint32_t *hash
 	for (i = 0; i < t->n; i++) {
 		struct toml_keyval *kv = &t->items[i];
 
-		if (kv->keylen == n && (n == 0 || memcmp(kv->key, k, n) == 0))
+		if (kv->keylen == n && (n == 0 || (kv->key[0] == k[0] &&
+		    memcmp(kv->key, k, n) == 0)))
 			return kv;
 	}
 	return NULL;
@@ -338,23 +380,32 @@ table_lookup(const struct toml_table *t, const char *k, size_t n, uint32_t *hash
 /* Appends a new entry; hash is what table_lookup just returned for k. The
  * value is left zeroed for the caller to fill. */
 static struct toml_keyval *
-table_add(struct toml_doc *d, struct toml_table *t, const struct keyseg *k,
+table_add(struct parser *P, struct toml_table *t, const struct keyseg *k,
     uint32_t hash)
 {
+	struct toml_doc *d = P->doc;
 	struct toml_keyval *kv;
 
 	if (t->n >= UINT32_MAX - 1)
 		abort();
-	t->items = vec_reserve(d, t->items, t->n, &t->cap, sizeof *t->items);
+	if (t->n == t->cap)
+		t->items = vec_grow(d, t->items, &t->cap, sizeof *t->items);
 	kv = &t->items[t->n++];
 	memset(kv, 0, sizeof *kv);
-	kv->key = arena_strndup(d, k->ptr, k->len);
+	if (k->in_text) {
+		kv->key = d->text + (k->ptr - d->text);
+	} else {
+		kv->key = d->text + (k->ptr - P->start);
+		memcpy(kv->key, k->ptr, k->len);
+		kv->key[k->len] = '\0';
+	}
 	kv->keylen = k->len;
 	kv->key_pos = k->pos;
 	kv->value.pos = k->pos;
+	kv->value.type = TOML_BOOL;     /* a placeholder that owns nothing */
 	if (t->index == NULL) {
 		if (t->n > HINDEX_MIN)
-			hindex_build(d, t, 32);
+			hindex_build(d, t, 64);
 	} else {
 		if (t->n * 2 > t->index->mask + 1)
 			hindex_build(d, t, (t->index->mask + 1) * 2);
@@ -382,17 +433,28 @@ line_begins(struct parser *P, const char *q)
 		P->line++;
 	P->line_start = P->col_ptr = q;
 	P->col = 1;
+	P->line_ascii = true;
 }
 
-/* Position of q, which must be on the current line. Columns are counted
- * incrementally from the last position asked for, so that a long line with
- * many values costs linear time. */
+/* Position of q, which must be on the current line. While the line has
+ * been ASCII so far (bytes >= 0x80 are only allowed in strings and comments,
+ * whose scanners clear line_ascii) the column is a subtraction; otherwise
+ * code points are counted incrementally from the last position asked for,
+ * so that a long line with many values costs linear time. */
 static struct toml_pos
 pos_at(struct parser *P, const char *q)
 {
 	struct toml_pos pos;
 	size_t n;
 
+	if (P->line_ascii) {
+		n = (size_t)(q - P->line_start);
+		P->col = n >= INT_MAX ? INT_MAX : (int)n + 1;
+		P->col_ptr = q;
+		pos.line = P->line;
+		pos.col = P->col;
+		return pos;
+	}
 	if (q < P->col_ptr) {
 		P->col_ptr = P->line_start;
 		P->col = 1;
@@ -514,11 +576,25 @@ fail_found(struct parser *P, const char *q, const char *what)
 	    describe(P, q, tmp, sizeof tmp));
 }
 
+/* Bytes of a bare key: A-Z a-z 0-9 _ - */
+static const unsigned char bare_chars[256] = {
+	['-'] = 1, ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1,
+	['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1, ['A'] = 1,
+	['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1,
+	['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1,
+	['N'] = 1, ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1, ['S'] = 1,
+	['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1, ['Y'] = 1,
+	['Z'] = 1, ['_'] = 1, ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1,
+	['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1,
+	['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1,
+	['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1,
+	['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1,
+};
+
 static bool
 is_bare(unsigned char c)
 {
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-	    (c >= '0' && c <= '9') || c == '_' || c == '-';
+	return bare_chars[c] != 0;
 }
 
 /* Appends one key part in TOML spelling: bare if possible, else quoted. */
@@ -619,8 +695,11 @@ a_type(enum toml_type t)
 static void
 skip_ws(struct parser *P)
 {
-	while (P->p < P->end && (*P->p == ' ' || *P->p == '\t'))
-		P->p++;
+	const char *s = P->p;
+
+	while (s < P->end && (*s == ' ' || *s == '\t'))
+		s++;
+	P->p = s;
 }
 
 /* At '\n' or '\r': consumes one newline (LF or CRLF). */
@@ -657,6 +736,7 @@ skip_comment(struct parser *P)
 		if (c == '\n' || (c == '\r' && s + 1 < e && s[1] == '\n'))
 			break;
 		if (c >= 0x80) {
+			P->line_ascii = false;
 			if ((n = utf8_len(s, e)) == 0)
 				return fail_at(P, s,
 				    "invalid UTF-8 byte 0x%02X in comment", c);
@@ -712,32 +792,34 @@ expect_eol(struct parser *P, const char *after)
 
 /* -------------------------------------------------------------- strings */
 
-static void
-put_utf8(struct buf *b, uint32_t cp)
+/* Where the text at input position s is stored in the document. */
+static char *
+text_at(const struct parser *P, const char *s)
 {
-	char u[4];
-	size_t n;
+	return P->doc->text + (s - P->start);
+}
+
+static void
+put_utf8(char **wp, uint32_t cp)
+{
+	unsigned char *w = (unsigned char *)*wp;
 
 	if (cp < 0x80) {
-		u[0] = (char)cp;
-		n = 1;
+		*w++ = (unsigned char)cp;
 	} else if (cp < 0x800) {
-		u[0] = (char)(0xC0 | (cp >> 6));
-		u[1] = (char)(0x80 | (cp & 0x3F));
-		n = 2;
+		*w++ = (unsigned char)(0xC0 | (cp >> 6));
+		*w++ = (unsigned char)(0x80 | (cp & 0x3F));
 	} else if (cp < 0x10000) {
-		u[0] = (char)(0xE0 | (cp >> 12));
-		u[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-		u[2] = (char)(0x80 | (cp & 0x3F));
-		n = 3;
+		*w++ = (unsigned char)(0xE0 | (cp >> 12));
+		*w++ = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+		*w++ = (unsigned char)(0x80 | (cp & 0x3F));
 	} else {
-		u[0] = (char)(0xF0 | (cp >> 18));
-		u[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-		u[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-		u[3] = (char)(0x80 | (cp & 0x3F));
-		n = 4;
+		*w++ = (unsigned char)(0xF0 | (cp >> 18));
+		*w++ = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
+		*w++ = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+		*w++ = (unsigned char)(0x80 | (cp & 0x3F));
 	}
-	buf_append(b, u, n);
+	*wp = (char *)w;
 }
 
 static int
@@ -752,9 +834,22 @@ hexval(char c)
 	return -1;
 }
 
-/* *sp is at a backslash: decodes one escape into out and moves past it. */
+/* Appends the input bytes [run, s) at *wp. */
+static void
+put_run(char **wp, const char *run, const char *s)
+{
+	size_t n = (size_t)(s - run);
+
+	if (n) {
+		memcpy(*wp, run, n);
+		*wp += n;
+	}
+}
+
+/* *sp is at a backslash: decodes one escape at *wp and moves both past it.
+ * An escape is never shorter than the UTF-8 it stands for. */
 static int
-decode_escape(struct parser *P, const char **sp, struct buf *out)
+decode_escape(struct parser *P, const char **sp, char **wp)
 {
 	const char *s = *sp, *q = s + 1;
 	char tmp[64], c;
@@ -786,7 +881,7 @@ decode_escape(struct parser *P, const char **sp, struct buf *out)
 			return fail_at(P, s,
 			    "invalid escape \\%c%.*s: not a Unicode scalar value",
 			    *q, n, q + 1);
-		put_utf8(out, cp);
+		put_utf8(wp, cp);
 		*sp = q + 1 + n;
 		return 0;
 	default:
@@ -795,22 +890,34 @@ decode_escape(struct parser *P, const char **sp, struct buf *out)
 		return fail_at(P, s, "invalid escape: '\\' followed by %s",
 		    describe(P, q, tmp, sizeof tmp));
 	}
-	buf_putc(out, c);
+	*(*wp)++ = c;
 	*sp = q + 1;
 	return 0;
 }
 
-/* The bytes a string run can take without a closer look. */
+/* The bytes a string run can take without a closer look: bit 1 for basic
+ * strings (printable ASCII but '"' and '\\'), bit 2 for literal strings
+ * (printable ASCII and tab, but '\''). */
+static const unsigned char plain_chars[256] = {
+	['\t'] = 2,
+	[0x20] = 3, 3, 2 /* " */, 3, 3, 3, 3, 1 /* ' */, 3, 3, 3, 3, 3, 3, 3, 3,
+	[0x30] = 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+	[0x40] = 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+	[0x50] = 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 2 /* \\ */, 3, 3, 3,
+	[0x60] = 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+	[0x70] = 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 0 /* DEL */,
+};
+
 static bool
 plain_basic(unsigned char c)
 {
-	return c >= 0x20 && c < 0x7F && c != '"' && c != '\\';
+	return (plain_chars[c] & 1) != 0;
 }
 
 static bool
 plain_literal(unsigned char c)
 {
-	return (c >= 0x20 && c < 0x7F && c != '\'') || c == '\t';
+	return (plain_chars[c] & 2) != 0;
 }
 
 /* At a byte that no fast path took inside a string: a tab, a UTF-8
@@ -824,6 +931,7 @@ string_char(struct parser *P, const char *s)
 	if (c == '\t')
 		return 1;
 	if (c >= 0x80) {
+		P->line_ascii = false;
 		if ((n = utf8_len(s, P->end)) == 0)
 			fail_at(P, s, "invalid UTF-8 byte 0x%02X in string", c);
 		return n;
@@ -835,11 +943,13 @@ string_char(struct parser *P, const char *s)
 	return 0;
 }
 
-/* At '"' of a one-line basic string: appends the decoded text to out. */
+/* At '"' of a one-line basic string: decodes it into the document text and
+ * returns it there (NUL-terminated). */
 static int
-scan_basic(struct parser *P, struct buf *out)
+scan_basic(struct parser *P, char **out, size_t *len)
 {
 	const char *open = P->p, *s = open + 1, *run = s, *e = P->end;
+	char *w0 = text_at(P, s), *w = w0;
 	size_t n;
 
 	for (;;) {
@@ -851,8 +961,8 @@ scan_basic(struct parser *P, struct buf *out)
 		if (*s == '"')
 			break;
 		if (*s == '\\') {
-			buf_append(out, run, (size_t)(s - run));
-			if (decode_escape(P, &s, out) != 0)
+			put_run(&w, run, s);
+			if (decode_escape(P, &s, &w) != 0)
 				return -1;
 			run = s;
 			continue;
@@ -864,16 +974,20 @@ scan_basic(struct parser *P, struct buf *out)
 			return -1;
 		s += n;
 	}
-	buf_append(out, run, (size_t)(s - run));
+	put_run(&w, run, s);
+	*w = '\0';
+	*out = w0;
+	*len = (size_t)(w - w0);
 	P->p = s + 1;
 	return 0;
 }
 
-/* At '\'' of a one-line literal string: returns its text in the input. */
+/* At '\'' of a one-line literal string: like scan_basic. */
 static int
-scan_literal(struct parser *P, const char **text, size_t *len)
+scan_literal(struct parser *P, char **out, size_t *len)
 {
 	const char *open = P->p, *s = open + 1, *e = P->end;
+	char *w0 = text_at(P, s);
 	size_t n;
 
 	for (;;) {
@@ -891,21 +1005,24 @@ scan_literal(struct parser *P, const char **text, size_t *len)
 			return -1;
 		s += n;
 	}
-	*text = open + 1;
 	*len = (size_t)(s - open - 1);
+	memcpy(w0, open + 1, *len);
+	w0[*len] = '\0';
+	*out = w0;
 	P->p = s + 1;
 	return 0;
 }
 
 /* At the three quotes (q is '"' or '\'') that open a multi-line string:
- * appends the text to out. A newline right after the opening quotes is
- * dropped, CRLF becomes LF, and for basic strings escapes and line-ending
- * backslashes are handled. Up to two quotes may precede the closing three. */
+ * like scan_basic. A newline right after the opening quotes is dropped, CRLF
+ * becomes LF, and for basic strings escapes and line-ending backslashes are
+ * handled. Up to two quotes may precede the closing three. */
 static int
-scan_multiline(struct parser *P, struct buf *out, char q)
+scan_multiline(struct parser *P, char q, char **out, size_t *len)
 {
 	struct toml_pos open = pos_at(P, P->p);
 	const char *s = P->p + 3, *e = P->end, *run;
+	char *w0 = text_at(P, s), *w = w0;
 	bool basic = q == '"';
 	size_t n;
 
@@ -921,7 +1038,7 @@ scan_multiline(struct parser *P, struct buf *out, char q)
 			while (s < e && plain_basic((unsigned char)*s))
 				s++;
 		else
-			while (s < e && *s != '\'' && plain_literal((unsigned char)*s))
+			while (s < e && plain_literal((unsigned char)*s))
 				s++;
 		if (s == e)
 			return fail_pos(P, open,
@@ -939,7 +1056,10 @@ scan_multiline(struct parser *P, struct buf *out, char q)
 				return fail_at(P, s + 5, "too many quotes at the end "
 				    "of a multi-line string (at most 5 in a row)");
 			s += n - 3;
-			buf_append(out, run, (size_t)(s - run));
+			put_run(&w, run, s);
+			*w = '\0';
+			*out = w0;
+			*len = (size_t)(w - w0);
 			P->p = s + 3;
 			return 0;
 		}
@@ -948,8 +1068,8 @@ scan_multiline(struct parser *P, struct buf *out, char q)
 			continue;
 		}
 		if (*s == '\r' && s + 1 < e && s[1] == '\n') {
-			buf_append(out, run, (size_t)(s - run));
-			buf_putc(out, '\n');
+			put_run(&w, run, s);
+			*w++ = '\n';
 			s += 2;
 			line_begins(P, s);
 			run = s;
@@ -958,7 +1078,7 @@ scan_multiline(struct parser *P, struct buf *out, char q)
 		if (basic && *s == '\\') {
 			const char *t = s + 1;
 
-			buf_append(out, run, (size_t)(s - run));
+			put_run(&w, run, s);
 			while (t < e && (*t == ' ' || *t == '\t'))
 				t++;
 			if (t < e && (*t == '\n' || *t == '\r')) {
@@ -980,7 +1100,7 @@ scan_multiline(struct parser *P, struct buf *out, char q)
 						break;
 					}
 				}
-			} else if (decode_escape(P, &s, out) != 0) {
+			} else if (decode_escape(P, &s, &w) != 0) {
 				return -1;
 			}
 			run = s;
@@ -1000,20 +1120,21 @@ static int
 parse_key(struct parser *P)
 {
 	struct keyseg *seg;
-	size_t i, off;
+	char *text;
 
 	P->nsegs = 0;
-	buf_reset(&P->keybuf);
 	for (;;) {
 		const char *s = P->p;
 
 		if (P->nsegs == TOML_MAX_DEPTH)
 			return fail_at(P, s, "key has more than %d parts",
 			    TOML_MAX_DEPTH);
-		P->segs = xgrow(P->segs, &P->segcap, P->nsegs + 1, sizeof *P->segs);
+		if (P->nsegs == P->segcap)
+			P->segs = xgrow(P->segs, &P->segcap, P->nsegs + 1,
+			    sizeof *P->segs);
 		seg = &P->segs[P->nsegs++];
 		seg->pos = pos_at(P, s);
-		seg->in_buf = false;
+		seg->in_text = false;
 		if (s < P->end && is_bare((unsigned char)*s)) {
 			while (s < P->end && is_bare((unsigned char)*s))
 				s++;
@@ -1024,31 +1145,21 @@ parse_key(struct parser *P)
 			if (P->end - s >= 3 && s[1] == *s && s[2] == *s)
 				return fail_at(P, s,
 				    "a multi-line string cannot be a key");
-			if (*s == '"') {
-				off = P->keybuf.len;
-				if (scan_basic(P, &P->keybuf) != 0)
-					return -1;
-				seg->in_buf = true;
-				seg->off = off;
-				seg->len = P->keybuf.len - off;
-			} else if (scan_literal(P, &seg->ptr, &seg->len) != 0) {
+			if ((*s == '"' ? scan_basic(P, &text, &seg->len) :
+			    scan_literal(P, &text, &seg->len)) != 0)
 				return -1;
-			}
+			seg->ptr = text;
+			seg->in_text = true;
 		} else {
 			return fail_found(P, s, P->nsegs == 1 ? "a key" :
 			    "a key after '.'");
 		}
 		skip_ws(P);
 		if (P->p == P->end || *P->p != '.')
-			break;
+			return 0;
 		P->p++;
 		skip_ws(P);
 	}
-	for (i = 0; i < P->nsegs; i++)
-		if (P->segs[i].in_buf)
-			P->segs[i].ptr = P->keybuf.data != NULL ?
-			    P->keybuf.data + P->segs[i].off : "";
-	return 0;
 }
 
 /* --------------------------------------------------- numbers and dates */
@@ -1102,6 +1213,63 @@ static int
 tok_len(size_t len)
 {
 	return len > 60 ? 60 : (int)len;
+}
+
+/*
+ * Converts a checked decimal float token [tok, e) to a double. Fast path
+ * (Clinger): when the digits form an integer m < 2^53 and the decimal
+ * exponent is within +-22, both m and 10^|exp| are exact doubles and one
+ * multiplication or division rounds correctly. Anything else goes to strtod.
+ */
+static double
+float_value(struct parser *P, const char *tok, const char *e)
+{
+	static const double p10[] = {
+		1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+		1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+	};
+	const char *q = tok;
+	uint64_t m = 0;
+	bool neg = false, frac = false, exact = true, xneg = false;
+	int e10 = 0, x = 0;
+	char *f, *w;
+	double d;
+
+	if (*q == '+' || *q == '-')
+		neg = *q++ == '-';
+	for (; q < e && *q != 'e' && *q != 'E'; q++) {
+		if (*q == '.') {
+			frac = true;
+		} else if (*q != '_') {
+			if (m > (((uint64_t)1 << 53) - 10) / 10) {
+				exact = false;
+				break;
+			}
+			m = m * 10 + (uint64_t)(*q - '0');
+			e10 -= frac;
+		}
+	}
+	if (exact && q < e) {
+		if (*++q == '+' || *q == '-')
+			xneg = *q++ == '-';
+		for (; q < e; q++)
+			if (*q != '_' && x < 100000)
+				x = x * 10 + (*q - '0');
+		e10 += xneg ? -x : x;
+	}
+	if (exact && e10 >= -22 && e10 <= 22) {
+		d = (double)m;
+		d = e10 < 0 ? d / p10[-e10] : d * p10[e10];
+		return neg ? -d : d;
+	}
+	/* strtod wants it without underscores: the token's place in the
+	 * document text is free scratch space. */
+	f = w = text_at(P, tok);
+	for (q = tok; q < e; q++)
+		if (*q != '_')
+			*w++ = *q;
+	*w = '\0';
+	return strtod(f, NULL);
 }
 
 static int
@@ -1172,12 +1340,8 @@ parse_number(struct parser *P, struct toml_value *v)
 		return fail_at(P, tok, "invalid number \"%.*s\"", tl, tok);
 	P->p = e;
 	if (is_float) {
-		buf_reset(&P->sbuf);
-		for (q = tok; q < e; q++)
-			if (*q != '_')
-				buf_putc(&P->sbuf, *q);
 		v->type = TOML_FLOAT;
-		v->u.f = strtod(P->sbuf.data, NULL);
+		v->u.f = float_value(P, tok, e);
 		return 0;
 	}
 	limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
@@ -1187,7 +1351,7 @@ parse_number(struct parser *P, struct toml_value *v)
 		if (*q == '_')
 			continue;
 		dv = (unsigned)hexval(*q);
-		if (u > (limit - dv) / (unsigned)base)
+		if (u >= (uint64_t)1 << 58 && u > (limit - dv) / (unsigned)base)
 			return fail_at(P, tok, "integer \"%.*s\" is out of range "
 			    "(64-bit signed)", tl, tok);
 		u = u * (unsigned)base + dv;
@@ -1332,11 +1496,11 @@ parse_array(struct parser *P, struct toml_value *v, int depth)
 			P->p++;
 			return 0;
 		}
-		a->items = vec_reserve(P->doc, a->items, a->n, &a->cap,
-		    sizeof *a->items);
-		if (parse_value(P, &a->items[a->n], depth) != 0)
+		if (a->n == a->cap)
+			a->items = vec_grow(P->doc, a->items, &a->cap,
+			    sizeof *a->items);
+		if (parse_value(P, &a->items[a->n++], depth) != 0)
 			return -1;
-		a->n++;
 		if (skip_blank(P) != 0)
 			return -1;
 		if (P->p == P->end)
@@ -1421,31 +1585,22 @@ parse_inline_table(struct parser *P, struct toml_value *v, int depth)
 	return 0;
 }
 
-/* At '"' or '\'': any of the four string forms. One-line literal strings are
- * copied straight from the input; the others are decoded through sbuf. */
+/* At '"' or '\'': any of the four string forms. */
 static int
 parse_string(struct parser *P, struct toml_value *v)
 {
-	const char *s = P->p, *text = NULL;
-	size_t len = 0;
+	const char *s = P->p;
 	int rc;
 
-	buf_reset(&P->sbuf);
 	if (P->end - s >= 3 && s[1] == *s && s[2] == *s)
-		rc = scan_multiline(P, &P->sbuf, *s);
+		rc = scan_multiline(P, *s, &v->u.s.ptr, &v->u.s.len);
 	else if (*s == '"')
-		rc = scan_basic(P, &P->sbuf);
+		rc = scan_basic(P, &v->u.s.ptr, &v->u.s.len);
 	else
-		rc = scan_literal(P, &text, &len);
+		rc = scan_literal(P, &v->u.s.ptr, &v->u.s.len);
 	if (rc != 0)
 		return -1;
-	if (text == NULL) {
-		text = P->sbuf.data != NULL ? P->sbuf.data : "";
-		len = P->sbuf.len;
-	}
 	v->type = TOML_STRING;
-	v->u.s.ptr = arena_strndup(P->doc, text, len);
-	v->u.s.len = len;
 	return 0;
 }
 
@@ -1525,7 +1680,7 @@ define_keyval(struct parser *P, struct toml_table *base, int *depth)
 				return NULL;
 			}
 			ct = table_new(P->doc, seg->pos, TBL_DOTTED);
-			kv = table_add(P->doc, t, seg, h);
+			kv = table_add(P, t, seg, h);
 			kv->value.type = TOML_TABLE;
 			kv->value.u.table = ct;
 			t = ct;
@@ -1567,8 +1722,7 @@ define_keyval(struct parser *P, struct toml_table *base, int *depth)
 		    kv->key_pos.line);
 		return NULL;
 	}
-	kv = table_add(P->doc, t, seg, h);
-	kv->value.type = TOML_BOOL;     /* placeholder until the caller fills it */
+	kv = table_add(P, t, seg, h);
 	*depth = d;
 	return &kv->value;
 }
@@ -1578,7 +1732,8 @@ aot_push(struct parser *P, struct toml_array *a, struct toml_pos pos)
 {
 	struct toml_value *ev;
 
-	a->items = vec_reserve(P->doc, a->items, a->n, &a->cap, sizeof *a->items);
+	if (a->n == a->cap)
+		a->items = vec_grow(P->doc, a->items, &a->cap, sizeof *a->items);
 	ev = &a->items[a->n++];
 	memset(ev, 0, sizeof *ev);
 	ev->type = TOML_TABLE;
@@ -1623,7 +1778,7 @@ parse_header(struct parser *P)
 			    "levels deep", TOML_MAX_DEPTH);
 		kv = table_lookup(t, seg->ptr, seg->len, &h);
 		if (kv == NULL) {
-			kv = table_add(P->doc, t, seg, h);
+			kv = table_add(P, t, seg, h);
 			if (i == last && aot) {
 				a = arena_zalloc(P->doc, sizeof *a);
 				a->flags = ARR_TABLES;
@@ -1767,19 +1922,17 @@ toml_parse(const char *data, size_t len, struct toml_error *err)
 		data += 3;
 		len -= 3;
 	}
-	P.p = P.line_start = P.col_ptr = data;
+	doc->text = xmalloc(len + 1);
+	P.start = P.p = P.line_start = P.col_ptr = data;
 	P.end = data + len;
 	P.line = P.col = 1;
+	P.line_ascii = true;
 	P.doc = doc;
 	P.err = err;
 	P.cur = &doc->root;
-	buf_init(&P.keybuf, 0);
-	buf_init(&P.sbuf, 0);
 	if (err != NULL)
 		memset(err, 0, sizeof *err);
 	rc = parse_document(&P);
-	buf_free(&P.keybuf);
-	buf_free(&P.sbuf);
 	free(P.segs);
 	if (rc != 0) {
 		toml_free(doc);
@@ -1791,14 +1944,20 @@ toml_parse(const char *data, size_t len, struct toml_error *err)
 void
 toml_free(struct toml_doc *doc)
 {
-	struct toml_chunk *c, *next;
+	struct toml_chunk *c, *cnext;
+	struct toml_big *b, *bnext;
 
 	if (doc == NULL)
 		return;
-	for (c = doc->chunks; c != NULL; c = next) {
-		next = c->next;
+	for (c = doc->chunks; c != NULL; c = cnext) {
+		cnext = c->next;
 		free(c);
 	}
+	for (b = doc->big; b != NULL; b = bnext) {
+		bnext = b->next;
+		free(b);
+	}
+	free(doc->text);
 	free(doc);
 }
 
