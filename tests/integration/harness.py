@@ -225,6 +225,10 @@ class Bot:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+        self.close_input()
+        # the readers end at EOF once the process is gone
+        self.t_out.join(10)
+        self.t_err.join(10)
         for s in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
             try:
                 s.close()
@@ -308,8 +312,9 @@ class TestSuite:
                 continue
             for line in b.log:
                 if ("ERROR: AddressSanitizer" in line or "ERROR: LeakSanitizer" in line
-                        or "runtime error:" in line or "definitely lost: " in line
-                        and "definitely lost: 0 bytes" not in line
+                        or "runtime error:" in line
+                        or ("definitely lost: " in line and "definitely lost: 0 bytes" not in line)
+                        or re.search(r"ERROR SUMMARY: [1-9]", line)
                         or "Invalid read" in line or "Invalid write" in line):
                     out.append(line)
         return "\n".join(out)
