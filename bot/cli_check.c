@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "../config/config.h"
+#include "alias.h"
 #include "cli.h"
 
 static int
@@ -51,6 +52,7 @@ cli_check_config(int argc, char **argv)
 		 * the same diag: the alias engine compiles every format and
 		 * template (and reports overlapping formats) at this point.
 		 */
+		alias_set_free(alias_set_build(c, &d));
 	}
 	diag_print(&d, stderr);
 	if (r == 0 && d.nerrors == 0) {
