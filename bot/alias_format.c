@@ -526,7 +526,6 @@ compile_one(struct afmt *f, const struct toks *t, bool relaxed, pcre2_code **out
 	bool ok = false;
 
 	gen_init(&g0);
-	gen_init(&g1);
 	emit(f, t, relaxed, &g0);
 	g0.map = xgrow(g0.map, &g0.mapcap, g0.out.len + 1, sizeof *g0.map);
 	g0.map[g0.out.len] = f->srclen;
@@ -556,7 +555,9 @@ compile_one(struct afmt *f, const struct toks *t, bool relaxed, pcre2_code **out
 		fail(err, eo < g1.out.len ? g1.map[eo] : f->srclen, "%s", (char *)msg);
 		goto out;
 	}
-	*jit = pcre2_jit_compile(re, PCRE2_JIT_COMPLETE) == 0;
+	/* the relaxed regex is only tried when a command ends with pairs and
+	 * the strict one failed: not worth ~7 KB of JIT code per format */
+	*jit = !relaxed && pcre2_jit_compile(re, PCRE2_JIT_COMPLETE) == 0;
 	*out = re;
 	if (!relaxed)
 		f->regex = buf_steal(&g1.out);
