@@ -104,6 +104,10 @@ int app_run(const struct app_opts *o);
  * Every problem is in d. Used at start, on SIGHUP, and by tests/benches. */
 struct bot_gen *app_load_gen(const char *path, struct diag *d);
 
+/* The shared HTTP client, created (with libcurl's global state) on first
+ * use; NULL only if libcurl cannot be initialized or the bot is closing. */
+struct http_client *app_http(struct bot *b);
+
 /* Re-arms the confirmation timer after any change to the tracker. */
 void app_confirm_rearm(struct bot *b);
 /* Called by the runner when the last action has ended (drain/stop). */

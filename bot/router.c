@@ -853,6 +853,8 @@ router_on_event(void *arg, const struct chat_event *ev)
 	size_t plen, n;
 	bool addressed = false;
 
+	uint64_t t0 = ack_now_us();
+
 	memset(&cx, 0, sizeof cx);
 	cx.b = b;
 	cx.gen = gen_ref(b->gen);
@@ -928,6 +930,7 @@ router_on_event(void *arg, const struct chat_event *ev)
 	}
 	if (!builtin_dispatch(&cx))
 		handle_alias(&cx);
+	log_debug("event handled in %llu us", (unsigned long long)(ack_now_us() - t0));
 out:
 	identity_free(&cx.who);
 	free(cmd);

@@ -636,7 +636,7 @@ runner_submit(struct runner *r, struct run_request *req)
 	if (run->inv.max_output == 0)
 		run->inv.max_output = c->bot.max_output;
 	run->inv.loop = b->loop;
-	run->inv.http = b->http;
+	run->inv.http = a->handler == CFG_HANDLER_HTTP ? app_http(b) : NULL;
 	req->gen = NULL;
 
 	if (run->ops == NULL) {
