@@ -99,7 +99,8 @@ struct adapter {
 
 /* The console adapter: reads lines from stdin, prints posts to stdout.
  * Lines starting with '/' control the console: /as NAME (who speaks),
- * /channel NAME, /thread ID|off, /dm on|off, /whoami-console.
+ * /channel NAME, /thread ID|off, /dm on|off, /click VALUE (a button
+ * click: a CHAT_ACTION event with that action_value), /who.
  * json_output prints one JSON object per post instead of readable text. */
 struct adapter *console_adapter_new(const struct adapter_host *host,
     const char *speaker, bool json_output);

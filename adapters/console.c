@@ -299,13 +299,37 @@ console_control(struct console *c, const char *line)
 		}
 		console_notice(c, c->direct ? "now in a direct message with the bot (#%s)" :
 		    "back in #%s", c->channel);
+	} else if (strcmp(cmd, "click") == 0) {
+		/* A button click, as a chat platform would deliver it: lets the
+		 * confirmation buttons' path be tried (and tested) on the console. */
+		struct chat_event ev;
+		char msgid[32];
+
+		if (argbuf[0] == '\0' || strchr(argbuf, ' ')) {
+			console_notice(c, "usage: /click VALUE (for example /click confirm:7KQ2MX)");
+			return true;
+		}
+		memset(&ev, 0, sizeof ev);
+		ev.kind = CHAT_ACTION;
+		ev.platform = "console";
+		ev.channel_id = c->channel;
+		ev.channel_name = c->channel;
+		ev.thread_id = c->thread;
+		snprintf(msgid, sizeof msgid, "m%lu", ++c->next_msg);
+		ev.message_id = msgid;
+		ev.user_id = c->speaker;
+		ev.user_name = c->speaker;
+		ev.is_direct = c->direct;
+		ev.text = "";
+		ev.action_value = argbuf;
+		c->base.host.on_event(c->base.host.arg, &ev);
 	} else if (strcmp(cmd, "who") == 0) {
 		console_notice(c, "speaking as %s in #%s%s%s%s", c->speaker, c->channel,
 		    c->thread ? ", thread " : "", c->thread ? c->thread : "",
 		    c->direct ? " (direct message)" : "");
 	} else if (strcmp(cmd, "help") == 0) {
 		console_notice(c, "console commands: /as NAME, /channel NAME, /thread ID|off, "
-		    "/dm on|off, /who; anything else is a chat message (try %shelp)",
+		    "/dm on|off, /click VALUE, /who; anything else is a chat message (try %shelp)",
 		    c->base.host.cfg->bot.prefix);
 	} else {
 		return false;

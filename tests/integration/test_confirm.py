@@ -166,6 +166,26 @@ def test_pending_lists_own(t):
 
 
 @suite.test
+def test_button_clicks_follow_the_same_rules(t):
+    bot = t.bot("basic.toml")
+    _, cid = ask(bot, "!danger clicked", "danger")
+    bot.send("/as bob")
+    bot.send("/click confirm:%s" % cid)     # not bob's to confirm
+    bot.expect(r"bob: cannot confirm %s" % cid)
+    bot.send("/as alice")
+    bot.send("/click confirm:%s" % cid)
+    bot.expect(r"danger done: clicked")
+    bot.send("/click confirm:%s" % cid)     # an old button: single use
+    m = bot.expect(r"cannot confirm %s" % cid)
+    check("already confirmed" in m["text"], "old button refused: %r" % m["text"])
+    _, c2 = ask(bot, "!danger dropped", "danger")
+    bot.send("/click cancel:%s" % c2)
+    bot.expect(r"Canceled %s" % c2)
+    bot.expect_none(r"danger done: dropped")
+    check(bot.finish() == 0, "exit status 0")
+
+
+@suite.test
 def test_eof_drops_pending_with_a_note(t):
     bot = t.bot("basic.toml")
     _, cid = ask(bot, "!danger later", "danger")
