@@ -112,7 +112,6 @@ scanner(void)
 		    PCRE2_UTF | PCRE2_UCP | PCRE2_DOTALL, &ec, &eo, compile_context());
 		if (scan_re == NULL)
 			abort();
-		(void)pcre2_jit_compile(scan_re, PCRE2_JIT_COMPLETE);
 	}
 	return scan_re;
 }
@@ -515,6 +514,25 @@ scan_regex(const char *in, size_t n, const size_t *im, struct gen *g,
 /* ------------------------------------------------------------------ */
 /* Step 4-5: anchors, compile                                           */
 
+/*
+ * JIT is used unless ACKBOT_NO_JIT is set or the program runs under
+ * valgrind, which reports PCRE2's JIT code as reading uninitialised memory
+ * (a known false positive). Results are the same either way.
+ */
+static bool
+use_jit(void)
+{
+	static int state = -1;
+
+	if (state < 0) {
+		const char *pre = getenv("LD_PRELOAD");
+
+		state = getenv("ACKBOT_NO_JIT") == NULL &&
+		    !(pre != NULL && strstr(pre, "vgpreload") != NULL);
+	}
+	return state == 1;
+}
+
 static bool
 compile_one(struct afmt *f, const struct toks *t, bool relaxed, pcre2_code **out,
     bool *jit, struct anchors *a, struct afmt_error *err)
@@ -540,8 +558,9 @@ compile_one(struct afmt *f, const struct toks *t, bool relaxed, pcre2_code **out
 		if (!a->begin)
 			gen_str(&g1, "^\\s*", 0);
 		gen_put(&g1, body.out.data ? body.out.data : "", body.out.len, 0, false);
-		memcpy(g1.map + g1.out.len - body.out.len, body.map,
-		    body.out.len * sizeof *body.map);
+		if (body.out.len > 0)
+			memcpy(g1.map + g1.out.len - body.out.len, body.map,
+			    body.out.len * sizeof *body.map);
 		if (!a->end)
 			gen_str(&g1, "\\s*$", f->srclen);
 		gen_free(&body);
@@ -557,7 +576,7 @@ compile_one(struct afmt *f, const struct toks *t, bool relaxed, pcre2_code **out
 	}
 	/* the relaxed regex is only tried when a command ends with pairs and
 	 * the strict one failed: not worth ~7 KB of JIT code per format */
-	*jit = !relaxed && pcre2_jit_compile(re, PCRE2_JIT_COMPLETE) == 0;
+	*jit = !relaxed && use_jit() && pcre2_jit_compile(re, PCRE2_JIT_COMPLETE) == 0;
 	*out = re;
 	if (!relaxed)
 		f->regex = buf_steal(&g1.out);
@@ -1162,13 +1181,14 @@ afmt_extract(const struct afmt *f, const char *cmd, size_t len,
 	 */
 	for (k = 0; k <= np; k++) {
 		size_t cut = k < np ? pp->v[k].start : len;
+		const struct apair *rest = k < np ? pp->v + k : NULL;
 
-		rc = attempt(f, f->re, f->jit, cmd, cut, pp->v + k, np - k, s, params,
+		rc = attempt(f, f->re, f->jit, cmd, cut, rest, np - k, s, params,
 		    score, &novalue);
 		if (rc != 0)
 			goto done;
 		if (k < np && f->relaxed != NULL) {
-			rc = attempt(f, f->relaxed, f->relaxed_jit, cmd, cut, pp->v + k,
+			rc = attempt(f, f->relaxed, f->relaxed_jit, cmd, cut, rest,
 			    np - k, s, params, score, &novalue);
 			if (rc != 0)
 				goto done;
