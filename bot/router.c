@@ -253,11 +253,8 @@ cmd_context(const struct cmd_ctx *cx)
 			json_object_set_new(sys, c->vars.v[i].key,
 			    json_string(c->vars.v[i].value.s));
 	json_object_set_new(ctx, "user", identity_to_json(&cx->who));
-	json_object_set_new(ctx, "channel", json_pack("{s:s,s:s,s:o,s:b}",
-	    "id", ev->channel_id ? ev->channel_id : "",
-	    "name", ev->channel_name ? ev->channel_name : (ev->channel_id ? ev->channel_id : ""),
-	    "thread", cx->thread ? json_string(cx->thread) : json_null(),
-	    "direct", ev->is_direct));
+	runner_set_source(ctx, ev->platform, ev->channel_id, ev->channel_name, cx->thread,
+	    ev->is_direct);
 	json_object_set_new(ctx, "system", sys);
 	json_object_set_new(ctx, "bot", json_pack("{s:s,s:s}", "name", c->bot.name,
 	    "prefix", c->bot.prefix));

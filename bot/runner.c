@@ -150,6 +150,21 @@ kvv_to_json(const struct cfg_kvv *v)
 	return o;
 }
 
+void
+runner_set_source(json_t *ctx, const char *platform, const char *channel_id,
+    const char *channel_name, const char *thread_id, bool is_direct)
+{
+	const char *name = channel_name ? channel_name : (channel_id ? channel_id : "");
+
+	json_object_set_new(ctx, "channel", json_string(name));
+	json_object_set_new(ctx, "source", json_pack("{s:s,s:s,s:s,s:o,s:b}",
+	    "platform", platform ? platform : "",
+	    "channel_id", channel_id ? channel_id : "",
+	    "channel", name,
+	    "thread", thread_id ? json_string(thread_id) : json_null(),
+	    "direct", is_direct));
+}
+
 json_t *
 runner_context(const struct bot_gen *gen, size_t alias_idx, const char *cmd_id,
     const json_t *params, const struct identity *who, const char *channel_id,
@@ -173,11 +188,7 @@ runner_context(const struct bot_gen *gen, size_t alias_idx, const char *cmd_id,
 	    "category", a->category ? a->category : "");
 	json_object_set_new(ctx, "actionalias", al);
 	json_object_set_new(ctx, "user", identity_to_json(who));
-	json_object_set_new(ctx, "channel", json_pack("{s:s,s:s,s:o,s:b}",
-	    "id", channel_id ? channel_id : "",
-	    "name", channel_name ? channel_name : (channel_id ? channel_id : ""),
-	    "thread", thread_id ? json_string(thread_id) : json_null(),
-	    "direct", is_direct));
+	runner_set_source(ctx, who->platform, channel_id, channel_name, thread_id, is_direct);
 	json_object_set_new(ctx, "system", kvv_to_json(&c->vars));
 	json_object_set_new(ctx, "bot", json_pack("{s:s,s:s}", "name", c->bot.name,
 	    "prefix", c->bot.prefix));

@@ -71,10 +71,15 @@ void runner_foreach(const struct runner *r, void (*cb)(const struct runner_view 
     void *arg), void *arg);
 
 /* Builds the template context shared by handlers and messages (execution,
- * actionalias, user, channel, system, bot; parameters also at the top
- * level). New reference. */
+ * actionalias, user, channel, source, system, bot; parameters also at
+ * the top level, where they do not clash with those names). New reference. */
 json_t *runner_context(const struct bot_gen *gen, size_t alias_idx, const char *cmd_id,
     const json_t *params, const struct identity *who, const char *channel_id,
+    const char *channel_name, const char *thread_id, bool is_direct);
+
+/* Sets `channel` (the channel's name, or its id) and `source` {platform,
+ * channel_id, channel, thread, direct} in ctx. */
+void runner_set_source(json_t *ctx, const char *platform, const char *channel_id,
     const char *channel_name, const char *thread_id, bool is_direct);
 
 /* "deploy app=web env=staging": the alias name and its parameters. New string. */
