@@ -195,7 +195,7 @@ size_t
 apairs_scan(struct apairs *p, const char *cmd, size_t len)
 {
 	struct scan sc, *s = &sc;
-	size_t i, L, start, k, j, m;
+	size_t i, L, start, k, j, m, quotes;
 
 	p->n = 0;
 	if (len == 0 || memchr(cmd, '=', len) == NULL)
@@ -240,14 +240,21 @@ apairs_scan(struct apairs *p, const char *cmd, size_t len)
 	}
 
 	/* The earliest start: the whole command (st2's ^ branch), or the
-	 * first whitespace run followed by a sequence of pairs. */
+	 * first whitespace run followed by a sequence of pairs. Unlike st2,
+	 * a start inside an open double quote does not count, so that
+	 * `search "a b=c"` keeps its quoted text. */
 	start = NONE;
 	if (s->base == 0 && AT(s->nws, 0) < len && (AT(s->ok, AT(s->nws, 0)) & B_OK))
 		start = 0;
+	quotes = 0;
+	for (i = 0; i < s->base; i++)
+		quotes += cmd[i] == '"';
 	for (i = s->base; start == NONE && i < len; i++) {
 		k = AT(s->nws, i);
-		if (alias_space_len(cmd, i, len) && k < len && (AT(s->ok, k) & B_OK))
+		if ((quotes & 1) == 0 && alias_space_len(cmd, i, len) && k < len &&
+		    (AT(s->ok, k) & B_OK))
 			start = i;
+		quotes += cmd[i] == '"';
 	}
 	if (start == NONE)
 		return 0;

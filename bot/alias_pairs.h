@@ -13,6 +13,8 @@
  *     padding (`111==`) is never torn into a pair (st2 #3882, #5074);
  *   - each value is the one the whole-suffix parse used, so nested JSON in
  *     braces is kept whole (Q11);
+ *   - pairs never start inside an open double quote, so `"a b=c"` stays
+ *     one quoted value;
  *   - the pairs are cut off the end of the command only (Q3: st2 removes
  *     every occurrence of the text).
  *

@@ -75,6 +75,9 @@ q02_equals_in_values(void **state)               /* deviation */
 	parse_is("open {{url}}", "open \"http://x?a=b\"", false, "{\"url\":\"http://x?a=b\"}");
 	parse_is("open {{url}} now", "open https://h/p?a=b&c=d now", false,
 	    "{\"url\":\"https://h/p?a=b&c=d\"}");
+	/* a quoted value with a space and an = in it */
+	parse_is("search {{q}}", "search \"a b=c\"", false, "{\"q\":\"a b=c\"}");
+	parse_is("search {{q}}", "search \"a b=c\" n=5", false, "{\"q\":\"a b=c\",\"n\":\"5\"}");
 	/* base64 padding (err-stackstorm #37) */
 	parse_is("licensing request {{key}}", "licensing request 111==", false,
 	    "{\"key\":\"111==\"}");
