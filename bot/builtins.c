@@ -445,9 +445,12 @@ struct pending_list {
 	const char *me;
 };
 
+/* Whole seconds (rounded up) read better than "119.5s" in a list. */
 static void
 fmt_left(uint64_t ms, char *out, size_t n)
 {
+	if (ms >= 1000)
+		ms = (ms + 999) / 1000 * 1000;
 	handler_fmt_duration(ms, out, n);
 }
 
