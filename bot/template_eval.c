@@ -287,6 +287,46 @@ eval_list(struct rstate *rs, const struct node *n, struct val *res)
 	return 0;
 }
 
+/* s * n for a string or list s, as in Python (n <= 0 gives an empty one). */
+static int
+repeat(struct rstate *rs, const struct node *n, const struct val *s,
+    const struct val *count, struct val *res)
+{
+	json_int_t k = count->kind == V_BOOL ? count->u.b : count->u.i, i;
+
+	if (s->kind == V_STR ? s->u.s.n == 0 : json_array_size(s->u.j) == 0)
+		k = 0;          /* nothing to repeat: don't loop */
+	if (s->kind == V_STR) {
+		struct buf b;
+
+		buf_init(&b, rs->max);
+		if (k > 0 && s->u.s.n && (unsigned long long)k > rs->max / s->u.s.n)
+			return tmpl_rerr(rs, n, "value too large (over %zu bytes)", rs->max);
+		for (i = 0; i < k; i++)
+			if (tmpl_put(rs, n, &b, s->u.s.p, s->u.s.n) < 0) {
+				buf_free(&b);
+				return -1;
+			}
+		val_set_buf(res, &b);
+		return 0;
+	} else {
+		json_t *arr = json_array();
+		size_t len = json_array_size(s->u.j);
+
+		if (k > 0 && (unsigned long long)k > TMPL_MAX_ITERATIONS / len) {
+			json_decref(arr);
+			return tmpl_rerr(rs, n, "list too large (over %d items)",
+			    TMPL_MAX_ITERATIONS);
+		}
+		for (i = 0; i < k; i++)
+			json_array_extend(arr, s->u.j);
+		val_init(res, V_JSON);
+		res->u.j = arr;
+		res->ref = arr;
+		return 0;
+	}
+}
+
 static int
 arith(struct rstate *rs, const struct node *n, struct val *a, struct val *b,
     struct val *res)
@@ -324,6 +364,12 @@ out:
 		res->ref = arr;
 		return 0;
 	}
+	if (op == OP_MUL && ((a->kind == V_STR || (a->kind == V_JSON &&
+	    json_is_array(a->u.j))) && (b->kind == V_INT || b->kind == V_BOOL)))
+		return repeat(rs, n, a, b, res);
+	if (op == OP_MUL && ((b->kind == V_STR || (b->kind == V_JSON &&
+	    json_is_array(b->u.j))) && (a->kind == V_INT || a->kind == V_BOOL)))
+		return repeat(rs, n, b, a, res);
 	if (!val_is_number(a) || !val_is_number(b)) {
 		static const char *const names[] = { [OP_ADD] = "+", [OP_SUB] = "-",
 			[OP_MUL] = "*", [OP_DIV] = "/", [OP_FLOORDIV] = "//",

@@ -3,7 +3,7 @@
  * (x is defined, ...). Each filter declares its parameter names, so the
  * parser can check arguments, positional or by keyword, at compile time.
  * String operations count code points and never split a UTF-8 sequence;
- * case mapping is ASCII only.
+ * case mapping covers ASCII, Latin-1, Greek and Cyrillic letters.
  */
 #include "template_int.h"
 
@@ -69,6 +69,36 @@ f_default(struct rstate *rs, const struct node *n, struct val *in,
 
 enum { CASE_UPPER, CASE_LOWER, CASE_CAPITALIZE };
 
+/*
+ * Case mapping beyond ASCII, for the two-byte ranges where upper and lower
+ * case are a fixed distance apart and keep their UTF-8 length: Latin-1
+ * (à-þ), Greek (α-ω) and Cyrillic (а-я, ѐ-џ). Anything else is left alone.
+ */
+static void
+case_2byte(char *s, bool up)
+{
+	unsigned cp = ((unsigned)(s[0] & 0x1F) << 6) | (unsigned)(s[1] & 0x3F);
+	unsigned out = cp;
+
+	if (up) {
+		if ((cp >= 0xE0 && cp <= 0xFE && cp != 0xF7) ||
+		    (cp >= 0x3B1 && cp <= 0x3C9 && cp != 0x3C2) ||
+		    (cp >= 0x430 && cp <= 0x44F))
+			out = cp - 0x20;
+		else if (cp >= 0x450 && cp <= 0x45F)
+			out = cp - 0x50;
+	} else {
+		if ((cp >= 0xC0 && cp <= 0xDE && cp != 0xD7) ||
+		    (cp >= 0x391 && cp <= 0x3A9 && cp != 0x3A2) ||
+		    (cp >= 0x410 && cp <= 0x42F))
+			out = cp + 0x20;
+		else if (cp >= 0x400 && cp <= 0x40F)
+			out = cp + 0x50;
+	}
+	s[0] = (char)(0xC0 | (out >> 6));
+	s[1] = (char)(0x80 | (out & 0x3F));
+}
+
 static int
 do_case(struct rstate *rs, const struct node *n, struct val *in,
     struct val *res, int how)
@@ -89,13 +119,16 @@ do_case(struct rstate *rs, const struct node *n, struct val *in,
 	}
 	if (tmpl_str(rs, n, in, &tmp, &p, &len) < 0 || tmpl_put(rs, n, &b, p, len) < 0)
 		goto out;
-	for (i = 0; i < b.len; i++) {
-		char c = b.data[i];
+	for (i = 0; i < b.len; ) {
+		unsigned char c = (unsigned char)b.data[i];
+		bool up = how == CASE_UPPER || (how == CASE_CAPITALIZE && i == 0);
+		size_t sl = utf8_seqlen(b.data + i, b.len - i);
 
-		if (how == CASE_UPPER || (how == CASE_CAPITALIZE && i == 0))
-			b.data[i] = (char)toupper((unsigned char)c);
-		else
-			b.data[i] = (char)tolower((unsigned char)c);
+		if (c < 0x80)
+			b.data[i] = (char)(up ? toupper(c) : tolower(c));
+		else if (sl == 2)
+			case_2byte(b.data + i, up);
+		i += sl;
 	}
 	rc = finish(res, &b);
 out:
@@ -889,7 +922,11 @@ tmpl_test_apply(struct rstate *rs, const struct node *n, int id,
 			return 0;
 		}
 		if (v->kind == V_REAL) {
-			*res = (fmod(v->u.d, 2.0) == 0.0) == (id == T_EVEN);
+			double m = fmod(v->u.d, 2.0);
+
+			if (m < 0)
+				m += 2.0;       /* Python's sign */
+			*res = id == T_EVEN ? m == 0.0 : m == 1.0;
 			return 0;
 		}
 		return tmpl_rerr(rs, n, "test \"%s\" needs a number, not a %s",

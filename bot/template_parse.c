@@ -278,6 +278,7 @@ parse_primary(struct parser *p)
 			return new_node(p, N_NULL, t);
 		if (is_name(p, t, "and") || is_name(p, t, "or") ||
 		    is_name(p, t, "in") || is_name(p, t, "is") ||
+		    is_name(p, t, "not") ||
 		    is_name(p, t, "if") || is_name(p, t, "else"))
 			return perr(p, t, "expected an expression, got '%.*s'",
 			    (int)t->len, p->src + t->off);

@@ -5,6 +5,7 @@
  */
 #include "template_int.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -194,10 +195,10 @@ fmt_int(char *out, json_int_t i)
 void
 fmt_real(char *out, size_t outlen, double d)
 {
-	char tmp[40], digits[24];
+	char tmp[40], digits[24], o[64];
 	int prec, exp10, nd = 0, decpt, i;
+	size_t m = 0;
 	char *p, *e;
-	size_t k = 0;
 
 	if (isnan(d)) {
 		snprintf(out, outlen, "nan");
@@ -207,15 +208,21 @@ fmt_real(char *out, size_t outlen, double d)
 		snprintf(out, outlen, "%s", d < 0 ? "-inf" : "inf");
 		return;
 	}
-	for (prec = 15; prec <= 17; prec++) {
+	if (d == 0.0) {
+		snprintf(out, outlen, "%s", signbit(d) ? "-0.0" : "0.0");
+		return;
+	}
+	/* for normal numbers, 15 significant digits always read back when any
+	 * shorter form does (then with trailing zeros); subnormals have fewer */
+	for (prec = fabs(d) < DBL_MIN ? 1 : 15; prec < 17; prec++) {
 		snprintf(tmp, sizeof tmp, "%.*e", prec - 1, d);
 		if (strtod(tmp, NULL) == d)
 			break;
 	}
+	if (prec == 17)
+		snprintf(tmp, sizeof tmp, "%.*e", prec - 1, d);
 	/* tmp is [-]d.ddde[+-]XX */
-	p = tmp;
-	if (*p == '-')
-		p++;
+	p = tmp[0] == '-' ? tmp + 1 : tmp;
 	e = strchr(p, 'e');
 	exp10 = atoi(e + 1);
 	for (; p < e; p++)
@@ -224,53 +231,38 @@ fmt_real(char *out, size_t outlen, double d)
 	while (nd > 1 && digits[nd - 1] == '0')
 		nd--;
 	decpt = exp10 + 1;
-	if (signbit(d))
-		tmp[k++] = '-';
-	else
-		k = 0;
-	{
-		char o[64];
-		size_t m = 0;
-
-		if (signbit(d))
-			o[m++] = '-';
-		if (d == 0.0) {
-			snprintf(out, outlen, "%s0.0", signbit(d) ? "-" : "");
-			return;
-		}
-		if (decpt > -4 && decpt <= 16) {
-			if (decpt <= 0) {
+	if (d < 0)
+		o[m++] = '-';
+	if (decpt > -4 && decpt <= 16) {
+		if (decpt <= 0) {
+			o[m++] = '0';
+			o[m++] = '.';
+			for (i = decpt; i < 0; i++)
 				o[m++] = '0';
-				o[m++] = '.';
-				for (i = decpt; i < 0; i++)
-					o[m++] = '0';
-				for (i = 0; i < nd; i++)
-					o[m++] = digits[i];
-			} else {
-				for (i = 0; i < decpt; i++)
-					o[m++] = i < nd ? digits[i] : '0';
-				o[m++] = '.';
-				if (nd > decpt)
-					for (i = decpt; i < nd; i++)
-						o[m++] = digits[i];
-				else
-					o[m++] = '0';
-			}
-			o[m] = '\0';
+			for (i = 0; i < nd; i++)
+				o[m++] = digits[i];
 		} else {
-			o[m++] = digits[0];
-			if (nd > 1) {
-				o[m++] = '.';
-				for (i = 1; i < nd; i++)
+			for (i = 0; i < decpt; i++)
+				o[m++] = i < nd ? digits[i] : '0';
+			o[m++] = '.';
+			if (nd > decpt)
+				for (i = decpt; i < nd; i++)
 					o[m++] = digits[i];
-			}
-			o[m] = '\0';
-			snprintf(o + m, sizeof o - m, "e%c%02d", exp10 < 0 ? '-' : '+',
-			    exp10 < 0 ? -exp10 : exp10);
+			else
+				o[m++] = '0';
 		}
-		snprintf(out, outlen, "%s", o);
+		o[m] = '\0';
+	} else {
+		o[m++] = digits[0];
+		if (nd > 1) {
+			o[m++] = '.';
+			for (i = 1; i < nd; i++)
+				o[m++] = digits[i];
+		}
+		snprintf(o + m, sizeof o - m, "e%c%02d", exp10 < 0 ? '-' : '+',
+		    exp10 < 0 ? -exp10 : exp10);
 	}
-	(void)k;
+	snprintf(out, outlen, "%s", o);
 }
 
 int

@@ -218,6 +218,11 @@ test_operators(void **state)
 	R("{{ -(xs|length) }} {{ -(1) }} {{ +2 }} {{ -1|string }}", "-3 -1 2 -1");
 	render_err("{{ -xs|length }}", "bad operand type for unary -: list");
 	R("{{ xs + ['d'] }}", "[\"a\",\"b\",\"c\",\"d\"]");
+	R("{{ '=' * 5 }}|{{ 2 * 'ab' }}|{{ 'x' * 0 }}|{{ 'x' * -1 }}|{{ '' * big }}|"
+	    "{{ ['a'] * 2 }}|{{ empty * big }}", "=====|abab||||[\"a\",\"a\"]|[]");
+	render_err("{{ 'x' * big }}", "value too large");
+	render_err("{{ xs * big }}", "list too large");
+	render_err("{{ 'x' * 1.5 }}", "unsupported operand types for *: string and float");
 	render_err("{{ 1 + 'a' }}", "unsupported operand types for +: int and string");
 	render_err("{{ nope + 1 }}", "unsupported operand types for +: undefined and int");
 	render_err("{{ 1 < 'a' }}", "cannot compare int < string");
@@ -237,6 +242,9 @@ test_tests(void **state)
 	R("{{ obj is mapping }} {{ xs is iterable }} {{ 1.5 is float }} "
 	    "{{ 1 is integer }} {{ t is boolean }} {{ t is true }} {{ 1 is number }}",
 	    "True True True True True True True");
+	R("{{ 2.5 is odd }} {{ 3.0 is odd }} {{ -1.0 is odd }} {{ 4.0 is even }} {{ -3 is odd }}",
+	    "False True True True True");
+	render_err("{{ s is odd }}", "test \"odd\" needs a number");
 	R("{% if execution.parameters.force is not defined %}no force{% endif %}",
 	    "no force");
 }
@@ -260,7 +268,9 @@ test_filter_strings(void **state)
 	(void)state;
 	R("{{ 'Hello'|upper }} {{ 'Hello'|lower }} {{ 'hello WORLD'|capitalize }}",
 	    "HELLO hello Hello world");
-	R("{{ u8|upper }}", "HéLLO WöRLD ✓✓"); /* ASCII-only case mapping */
+	/* case mapping: ASCII, Latin-1, Greek, Cyrillic */
+	R("{{ u8|upper }}|{{ 'ÀÉÎÕÜ ΑΩ ЖЯЁ'|lower }}|{{ 'àéîõü αω жяё ß ÿ'|upper }}",
+	    "HÉLLO WÖRLD ✓✓|àéîõü αω жяё|ÀÉÎÕÜ ΑΩ ЖЯЁ ß ÿ");
 	R("[{{ '  x y \n'|trim }}] [{{ 'xxhixx'|trim('x') }}] [{{ 'éaé'|trim('é') }}]",
 	    "[x y] [hi] [a]");
 	R("{{ 42|string }} {{ 1.0|string }} {{ none|string }} {{ 5|string|length }}",
