@@ -70,7 +70,7 @@ tmpl_render(const struct tmpl *t, const json_t *ctx, struct buf *out,
 	rs.t = t;
 	rs.ctx = ctx && json_is_object(ctx) ? (json_t *)ctx : NULL;
 	rs.out = out;
-	rs.max = out->max;
+	rs.max = out->max < TMPL_MAX_VALUE ? out->max : TMPL_MAX_VALUE;
 	rs.err = err;
 	rs.errlen = errlen;
 	rs.iterations = 0;

@@ -24,6 +24,7 @@
 #define TMPL_MAX_EXPR_DEPTH 100  /* depth of one expression's tree */
 #define TMPL_MAX_ITERATIONS 100000 /* loop iterations per render, all loops */
 #define TMPL_MAX_ARGS 4          /* filter parameters */
+#define TMPL_MAX_VALUE (64u * 1024 * 1024) /* intermediate strings, at most */
 
 /* ---- tokens (template_lex.c) ---- */
 
