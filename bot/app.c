@@ -177,8 +177,12 @@ static void
 on_confirm_timer(uv_timer_t *t)
 {
 	struct bot *b = t->data;
+	uint64_t t0 = ack_now_us();
+	size_t n;
 
-	confirm_expire_due(b->confirms, confirm_expired_cb, b);
+	n = confirm_expire_due(b->confirms, confirm_expired_cb, b);
+	log_debug("confirmation timer: %zu expired in %llu us", n,
+	    (unsigned long long)(ack_now_us() - t0));
 	app_confirm_rearm(b);
 }
 
