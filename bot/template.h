@@ -6,7 +6,8 @@
  * literals, comparisons (== != < <= > >=), and/or/not, in, filters (default,
  * upper, lower, trim, truncate(n), length, join(sep), tojson, indent), {% if
  * %}/{% elif %}/{% else %}/{% endif %}, {% for x in xs %}...{% endfor %} with
- * loop.index, and whitespace control ({%- -%} {{- -}}).
+ * loop.index, and whitespace control ({%- -%} {{- -}}). The full list, and
+ * where it differs from Jinja, is in docs/templates.md.
  *
  * Templates compile once (at config load) and render many times against a
  * jansson object. An undefined name renders as the empty string, as in
@@ -37,8 +38,8 @@ struct tmpl_error {
 struct tmpl *tmpl_compile(const char *src, size_t len, struct tmpl_error *err);
 void tmpl_free(struct tmpl *t);
 
-/* true if src contains no template syntax at all ({{ or {%), so that callers
- * can skip rendering. */
+/* true if src contains no template syntax at all ({{, {% or {#), so that
+ * callers can skip rendering: such a template renders as itself. */
 bool tmpl_is_literal(const char *src, size_t len);
 
 /*

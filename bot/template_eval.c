@@ -209,7 +209,7 @@ eval_slice(struct rstate *rs, const struct node *n, struct val *res)
 		res->u.j = arr;
 		res->ref = arr;
 	} else if (c.kind != V_UNDEF) {
-		tmpl_rerr(rs, n, "cannot slice a %s", val_type_name(&c));
+		tmpl_rerr(rs, n, "cannot slice %s", val_type_a(&c));
 		goto out;
 	}
 	rc = 0;
@@ -233,9 +233,9 @@ eval_method(struct rstate *rs, const struct node *n, struct val *res)
 	if (c.kind == V_UNDEF)
 		return 0;
 	if (c.kind != V_JSON || !json_is_object(c.u.j)) {
-		tmpl_rerr(rs, n, ".%s() needs an object, got a %s",
+		tmpl_rerr(rs, n, ".%s() needs an object, got %s",
 		    n->op == METHOD_ITEMS ? "items" : n->op == METHOD_KEYS ? "keys" :
-		    "values", val_type_name(&c));
+		    "values", val_type_a(&c));
 		val_free(&c);
 		return -1;
 	}
@@ -511,7 +511,7 @@ contains(struct rstate *rs, const struct node *n, const struct val *needle,
 	case V_STR:
 		if (needle->kind != V_STR)
 			return tmpl_rerr(rs, n, "'in <string>' needs a string on the "
-			    "left, not a %s", val_type_name(needle));
+			    "left, not %s", val_type_a(needle));
 		*out = needle->u.s.n == 0 || (hay->u.s.n >= needle->u.s.n &&
 		    memmem(hay->u.s.p, hay->u.s.n, needle->u.s.p, needle->u.s.n) != NULL);
 		return 0;
@@ -532,7 +532,7 @@ contains(struct rstate *rs, const struct node *n, const struct val *needle,
 		return 0;
 	default:
 		return tmpl_rerr(rs, n, "'in' needs a string, list or object on the "
-		    "right, not a %s", val_type_name(hay));
+		    "right, not %s", val_type_a(hay));
 	}
 }
 
@@ -748,10 +748,23 @@ render_for(struct rstate *rs, const struct node *n)
 	size_t i, len = 0, off = 0;
 	void *oit = NULL;
 	json_t *arr = NULL, *obj = NULL;
+	const struct node *src = node_at(rs, n->a);
 	int rc = -1;
 
-	if (tmpl_eval(rs, n->a, &it) < 0)
+	/* for k, v in obj.items() and for k in obj.keys() walk obj itself
+	 * rather than building the list */
+	if (src->kind == N_METHOD && ((src->op == METHOD_ITEMS && n->v.i == 2) ||
+	    (src->op == METHOD_KEYS && n->v.i == 1))) {
+		if (tmpl_eval(rs, src->a, &it) < 0)
+			return -1;
+		if (it.kind != V_JSON || !json_is_object(it.u.j)) {
+			val_free(&it);
+			if (tmpl_eval(rs, n->a, &it) < 0)
+				return -1;
+		}
+	} else if (tmpl_eval(rs, n->a, &it) < 0) {
 		return -1;
+	}
 	switch (it.kind) {
 	case V_UNDEF:
 		break;
@@ -769,7 +782,7 @@ render_for(struct rstate *rs, const struct node *n)
 		len = utf8_cps(it.u.s.p, it.u.s.n);
 		break;
 	default:
-		tmpl_rerr(rs, n, "cannot loop over a %s", val_type_name(&it));
+		tmpl_rerr(rs, n, "cannot loop over %s", val_type_a(&it));
 		goto out;
 	}
 	if (len == 0) {
@@ -809,9 +822,9 @@ render_for(struct rstate *rs, const struct node *n)
 			json_t *pair = f->item.kind == V_JSON ? f->item.u.j : NULL;
 
 			if (pair == NULL || !json_is_array(pair) || json_array_size(pair) != 2) {
-				tmpl_rerr(rs, n, "cannot unpack a %s into two loop variables",
+				tmpl_rerr(rs, n, "cannot unpack %s into two loop variables",
 				    f->item.kind == V_JSON && json_is_array(pair) ?
-				    "list whose length is not 2" : val_type_name(&f->item));
+				    "a list whose length is not 2" : val_type_a(&f->item));
 				goto out;
 			}
 			val_from_json(&f->item, json_array_get(pair, 0));

@@ -42,8 +42,8 @@ need_int(struct rstate *rs, const struct node *n, const struct val *v,
 		*out = v->u.b;
 		return 0;
 	}
-	return tmpl_rerr(rs, n, "%s must be an integer, not a %s", what,
-	    val_type_name(v));
+	return tmpl_rerr(rs, n, "%s must be an integer, not %s", what,
+	    val_type_a(v));
 }
 
 static int
@@ -203,8 +203,8 @@ f_trim(struct rstate *rs, const struct node *n, struct val *in,
 
 	if (GIVEN(0) && args[0].kind != V_NULL && args[0].kind != V_UNDEF) {
 		if (args[0].kind != V_STR)
-			return tmpl_rerr(rs, n, "trim(): chars must be a string, not a %s",
-			    val_type_name(&args[0]));
+			return tmpl_rerr(rs, n, "trim(): chars must be a string, not %s",
+			    val_type_a(&args[0]));
 		chars = &args[0];
 	}
 	if (to_string(rs, n, in, res) < 0)
@@ -259,7 +259,7 @@ f_truncate(struct rstate *rs, const struct node *n, struct val *in,
 	if (GIVEN(2)) {
 		if (args[2].kind != V_STR)
 			return tmpl_rerr(rs, n, "truncate(): end must be a string, not "
-			    "a %s", val_type_name(&args[2]));
+			    "%s", val_type_a(&args[2]));
 		endp = args[2].u.s.p;
 		endn = args[2].u.s.n;
 		endcp = utf8_cps(endp, endn);
@@ -322,8 +322,8 @@ f_length(struct rstate *rs, const struct node *n, struct val *in,
 		    json_array_size(in->u.j) : json_object_size(in->u.j));
 		return 0;
 	default:
-		return tmpl_rerr(rs, n, "length(): a %s has no length",
-		    val_type_name(in));
+		return tmpl_rerr(rs, n, "length(): %s has no length",
+		    val_type_a(in));
 	}
 }
 
@@ -388,7 +388,7 @@ f_join(struct rstate *rs, const struct node *n, struct val *in,
 	if (GIVEN(0)) {
 		if (args[0].kind != V_STR)
 			return tmpl_rerr(rs, n, "join(): the separator must be a string, "
-			    "not a %s", val_type_name(&args[0]));
+			    "not %s", val_type_a(&args[0]));
 		sep = args[0].u.s.p;
 		sepn = args[0].u.s.n;
 	}
@@ -436,7 +436,7 @@ f_join(struct rstate *rs, const struct node *n, struct val *in,
 		}
 		break;
 	default:
-		tmpl_rerr(rs, n, "join(): cannot iterate over a %s", val_type_name(in));
+		tmpl_rerr(rs, n, "join(): cannot iterate over %s", val_type_a(in));
 		goto out;
 	}
 	rc = finish(res, &b);
@@ -729,8 +729,8 @@ first_last(struct rstate *rs, const struct node *n, struct val *in,
 		val_take(res, in);
 		return 0;
 	default:
-		return tmpl_rerr(rs, n, "%s(): cannot take an item of a %s",
-		    last ? "last" : "first", val_type_name(in));
+		return tmpl_rerr(rs, n, "%s(): cannot take an item of %s",
+		    last ? "last" : "first", val_type_a(in));
 	}
 }
 
@@ -929,8 +929,8 @@ tmpl_test_apply(struct rstate *rs, const struct node *n, int id,
 			*res = id == T_EVEN ? m == 0.0 : m == 1.0;
 			return 0;
 		}
-		return tmpl_rerr(rs, n, "test \"%s\" needs a number, not a %s",
-		    tests[id], val_type_name(v));
+		return tmpl_rerr(rs, n, "test \"%s\" needs a number, not %s",
+		    tests[id], val_type_a(v));
 	}
 	*res = false;
 	return 0;

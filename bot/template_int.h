@@ -209,6 +209,7 @@ bool val_equal(const struct val *a, const struct val *b);
 bool val_is_number(const struct val *v);
 double val_num(const struct val *v);
 const char *val_type_name(const struct val *v);
+const char *val_type_a(const struct val *v);
 /* Appends v's printed form (str() in Jinja terms). */
 int val_write(struct buf *b, const struct val *v);
 /* Appends v as JSON; indent < 0 means compact. */

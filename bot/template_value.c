@@ -167,6 +167,23 @@ val_type_name(const struct val *v)
 	return "?";
 }
 
+/* The type with an article, for messages: "an int", "a string". */
+const char *
+val_type_a(const struct val *v)
+{
+	switch (v->kind) {
+	case V_UNDEF: return "an undefined value";
+	case V_NULL: return "none";
+	case V_BOOL: return "a bool";
+	case V_INT: return "an int";
+	case V_REAL: return "a float";
+	case V_STR: return "a string";
+	case V_JSON: return json_is_array(v->u.j) ? "a list" : "an object";
+	case V_LOOP: return "a loop";
+	}
+	return "?";
+}
+
 size_t
 fmt_int(char *out, json_int_t i)
 {

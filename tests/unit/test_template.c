@@ -316,8 +316,8 @@ test_filter_length_join(void **state)
 	R("{{ nested.list|join(',', attribute='n') }}|{{ pairs|join(';', attribute=1) }}",
 	    "x,y|v1;v2");
 	R("{{ nope|join(',') }}", "");
-	render_err("{{ 5|join }}", "join(): cannot iterate over a int");
-	render_err("{{ 5|length }}", "length(): a int has no length");
+	render_err("{{ 5|join }}", "join(): cannot iterate over an int");
+	render_err("{{ 5|length }}", "length(): an int has no length");
 	render_err("{{ xs|join(1) }}", "the separator must be a string");
 }
 
@@ -398,8 +398,14 @@ test_for(void **state)
 	    "[{{ y }}{{ loop }}]{% endfor %}", "[][]");
 	R("{% for x in xs %}{{ loop }} {% endfor %}",
 	    "<LoopContext 1/3> <LoopContext 2/3> <LoopContext 3/3> ");
-	render_err("{% for x in 5 %}{% endfor %}", "cannot loop over a int");
+	render_err("{% for x in 5 %}{% endfor %}", "cannot loop over an int");
 	render_err("{% for a, b in xs %}{% endfor %}", "cannot unpack a string");
+	render_err("{% for k in 5 .keys() %}{% endfor %}", ".keys() needs an object, got an int");
+	render_err("{{ s|truncate(5, end=1) }}", "end must be a string, not an int");
+	R("{% for k, v in nope.items() %}x{% else %}E{% endfor %}|"
+	    "{% for k in nope.keys() %}x{% else %}E{% endfor %}|"
+	    "{% for p in obj.items() %}{{ p[0] }}{{ p.1 }}{% endfor %}|{{ obj.items() }}",
+	    "E|E|z1a2m3|[[\"z\",1],[\"a\",2],[\"m\",3]]");
 }
 
 static void
