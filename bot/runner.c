@@ -24,6 +24,10 @@
 #include "router.h"
 #include "util.h"
 
+/* Hard ceiling on waiting commands: past it a command is refused at once
+ * (told in its channel) rather than held in memory without bound. */
+#define RUNNER_MAX_QUEUE 10000
+
 enum run_state { RUN_QUEUED, RUN_RUNNING, RUN_DONE };
 
 struct run {
@@ -667,6 +671,21 @@ runner_submit(struct runner *r, struct run_request *req)
 		r->nqueued++;
 		run_start(run);
 		runner_pump(r);
+		return;
+	}
+	if (r->nqueued >= RUNNER_MAX_QUEUE) {
+		struct action_result res;
+		char reason[160];
+
+		snprintf(reason, sizeof reason, "not started: %zu commands are already waiting "
+		    "(%s)", r->nqueued, why);
+		memset(&res, 0, sizeof res);
+		res.status = ACTION_CANCELED;
+		res.exit_code = -1;
+		res.reason = reason;
+		log_warn("%s refused: the queue is full", run->inv.id);
+		run->state = RUN_DONE;
+		run_finish(run, &res);
 		return;
 	}
 	{

@@ -23,6 +23,13 @@ Usage from a test file:
 
 No assertion is about timing: waits are generous and end as soon as what is
 awaited has arrived.
+
+Environment: ACKBOT_TEST_WAIT (seconds, default 20) scales every wait;
+ACKBOT_TEST_WRAPPER runs each bot under a command, for example
+    ACKBOT_TEST_WRAPPER="valgrind --leak-check=full --error-exitcode=99
+      --child-silent-after-fork=yes --errors-for-leak-kinds=definite
+      --suppressions=$PWD/tests/integration/valgrind.supp" ACKBOT_TEST_WAIT=60
+Sanitizer and valgrind reports in a bot's stderr fail the test.
 """
 
 import json
