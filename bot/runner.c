@@ -675,7 +675,7 @@ runner_submit(struct runner *r, struct run_request *req)
 	}
 	if (r->nqueued >= RUNNER_MAX_QUEUE) {
 		struct action_result res;
-		char reason[160];
+		char reason[ACK_ERR_LEN + 96];
 
 		snprintf(reason, sizeof reason, "not started: %zu commands are already waiting "
 		    "(%s)", r->nqueued, why);
