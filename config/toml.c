@@ -43,7 +43,7 @@
 #define HINDEX_MIN 16                   /* tables up to this many keys are scanned */
 #define CHUNK_FIRST (16 * 1024)
 #define CHUNK_MAX (1024 * 1024)
-#define ARENA_BIG (8 * 1024)            /* allocations this big get their own chunk */
+#define ARENA_BIG (8 * 1024)            /* vector blocks this big are malloc'ed alone */
 #define KEY_SHOW 120                    /* longest key spelling quoted in a message */
 
 enum {
