@@ -74,6 +74,7 @@ tmpl_render(const struct tmpl *t, const json_t *ctx, struct buf *out,
 	rs.err = err;
 	rs.errlen = errlen;
 	rs.iterations = 0;
+	rs.work = 0;
 	if (err && errlen)
 		err[0] = '\0';
 	if (tmpl_render_body(&rs, t->root) < 0) {

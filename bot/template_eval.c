@@ -28,12 +28,22 @@ tmpl_rerr(struct rstate *rs, const struct node *n, const char *fmt, ...)
 }
 
 int
+tmpl_work(struct rstate *rs, const struct node *n, size_t len)
+{
+	rs->work += len;
+	if (rs->work > TMPL_MAX_WORK)
+		return tmpl_rerr(rs, n, "template does too much work (over %u bytes "
+		    "of intermediate values per render)", TMPL_MAX_WORK);
+	return 0;
+}
+
+int
 tmpl_put(struct rstate *rs, const struct node *n, struct buf *b, const void *p,
     size_t len)
 {
 	if (buf_append(b, p, len) < 0)
 		return tmpl_rerr(rs, n, "value too large (over %zu bytes)", rs->max);
-	return 0;
+	return tmpl_work(rs, n, len);
 }
 
 int
@@ -42,7 +52,7 @@ tmpl_str(struct rstate *rs, const struct node *n, const struct val *v,
 {
 	if (val_string(v, tmp, p, len) < 0)
 		return tmpl_rerr(rs, n, "value too large (over %zu bytes)", rs->max);
-	return 0;
+	return v->kind == V_STR ? 0 : tmpl_work(rs, n, *len);
 }
 
 static const struct node *
@@ -274,7 +284,9 @@ eval_list(struct rstate *rs, const struct node *n, struct val *res)
 	for (e = n->a; e; e = node_at(rs, e)->next) {
 		struct val v;
 
-		if (tmpl_eval(rs, e, &v) < 0) {
+		if (tmpl_eval(rs, e, &v) < 0 ||
+		    (v.kind == V_STR && tmpl_work(rs, n, v.u.s.n) < 0)) {
+			val_free(&v);
 			json_decref(arr);
 			return -1;
 		}

@@ -181,6 +181,10 @@ to_string(struct rstate *rs, const struct node *n, struct val *in,
 		buf_free(&b);
 		return tmpl_rerr(rs, n, "value too large (over %zu bytes)", rs->max);
 	}
+	if (tmpl_work(rs, n, b.len) < 0) {
+		buf_free(&b);
+		return -1;
+	}
 	return finish(res, &b);
 }
 
@@ -463,6 +467,10 @@ f_tojson(struct rstate *rs, const struct node *n, struct val *in,
 	if (val_write_json(&b, in, (int)indent) < 0) {
 		buf_free(&b);
 		return tmpl_rerr(rs, n, "value too large (over %zu bytes)", rs->max);
+	}
+	if (tmpl_work(rs, n, b.len) < 0) {
+		buf_free(&b);
+		return -1;
 	}
 	return finish(res, &b);
 }

@@ -25,6 +25,7 @@
 #define TMPL_MAX_ITERATIONS 100000 /* loop iterations per render, all loops */
 #define TMPL_MAX_ARGS 4          /* filter parameters */
 #define TMPL_MAX_VALUE (64u * 1024 * 1024) /* intermediate strings, at most */
+#define TMPL_MAX_WORK (256u * 1024 * 1024) /* intermediate bytes per render */
 
 /* ---- tokens (template_lex.c) ---- */
 
@@ -186,6 +187,7 @@ struct rstate {
 	char *err;
 	size_t errlen;
 	size_t iterations;
+	size_t work;            /* bytes built into intermediate strings */
 	struct frame frames[TMPL_MAX_NEST];
 };
 
@@ -248,6 +250,8 @@ int tmpl_render_body(struct rstate *rs, uint32_t idx);
 /* Sets a render error naming n's position; returns -1. */
 int tmpl_rerr(struct rstate *rs, const struct node *n, const char *fmt, ...)
     ACK_PRINTF(3, 4);
+/* Counts len bytes of intermediate values against TMPL_MAX_WORK. */
+int tmpl_work(struct rstate *rs, const struct node *n, size_t len);
 /* Appends to a scratch buffer, failing with a render error over rs->max. */
 int tmpl_put(struct rstate *rs, const struct node *n, struct buf *b,
     const void *p, size_t len);

@@ -532,6 +532,26 @@ test_limits(void **state)
 	src = buf_steal(&b);
 	R(src, "end");
 	free(src);
+	/* so is the work on intermediate values (here 3 x 100 x 1 MB) */
+	{
+		char *bigs = memset(xmalloc(1 << 20), 'x', 1 << 20);
+		json_t *c = json_pack("{s:[], s:s%}", "r", "big", bigs, (size_t)(1 << 20));
+		const char *src2 = "{% for a in r %}{% if (big ~ a)|length > 5 %}"
+		    "{% endif %}{% endfor %}";
+		struct tmpl *t = tmpl_compile(src2, strlen(src2), NULL);
+		struct buf out;
+		char err[ACK_ERR_LEN];
+
+		for (i = 0; i < 300; i++)
+			json_array_append_new(json_object_get(c, "r"), json_integer((json_int_t)i));
+		buf_init(&out, 0);
+		assert_int_equal(tmpl_render(t, c, &out, err, sizeof err), -1);
+		assert_non_null(strstr(err, "template does too much work"));
+		buf_free(&out);
+		tmpl_free(t);
+		json_decref(c);
+		free(bigs);
+	}
 	/* loop iterations are capped per render */
 	buf_puts(&b, "{% for a in r %}{% for b in r %}{% for c in r %}{% endfor %}"
 	    "{% endfor %}{% endfor %}");
