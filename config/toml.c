@@ -1013,6 +1013,31 @@ scan_literal(struct parser *P, char **out, size_t *len)
 	return 0;
 }
 
+/* After a line-ending backslash, at the newline (s): skips all whitespace
+ * and newlines up to the next other character, which *next gets. */
+static int
+skip_folded(struct parser *P, const char *s, const char **next)
+{
+	const char *e = P->end;
+
+	for (;;) {
+		if (s < e && (*s == ' ' || *s == '\t')) {
+			s++;
+		} else if (s < e && *s == '\n') {
+			line_begins(P, ++s);
+		} else if (e - s >= 2 && s[0] == '\r' && s[1] == '\n') {
+			s += 2;
+			line_begins(P, s);
+		} else if (s < e && *s == '\r') {
+			return fail_at(P, s, "carriage return not followed by a "
+			    "line feed (lone CR)");
+		} else {
+			*next = s;
+			return 0;
+		}
+	}
+}
+
 /* At the three quotes (q is '"' or '\'') that open a multi-line string:
  * like scan_basic. A newline right after the opening quotes is dropped, CRLF
  * becomes LF, and for basic strings escapes and line-ending backslashes are
@@ -1082,24 +1107,8 @@ scan_multiline(struct parser *P, char q, char **out, size_t *len)
 			while (t < e && (*t == ' ' || *t == '\t'))
 				t++;
 			if (t < e && (*t == '\n' || *t == '\r')) {
-				/* Line-ending backslash: drop all whitespace
-				 * and newlines up to the next other character. */
-				s = t;
-				for (;;) {
-					if (s < e && (*s == ' ' || *s == '\t')) {
-						s++;
-					} else if (s < e && *s == '\n') {
-						line_begins(P, ++s);
-					} else if (e - s >= 2 && s[0] == '\r' && s[1] == '\n') {
-						s += 2;
-						line_begins(P, s);
-					} else if (s < e && *s == '\r') {
-						return fail_at(P, s, "carriage return not "
-						    "followed by a line feed (lone CR)");
-					} else {
-						break;
-					}
-				}
+				if (skip_folded(P, t, &s) != 0)
+					return -1;
 			} else if (decode_escape(P, &s, &w) != 0) {
 				return -1;
 			}
