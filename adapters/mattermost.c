@@ -230,8 +230,6 @@ on_open(void *arg, struct ws_conn *c)
 	 * missed); a fresh one is ready at its hello. */
 	if (mm->conn_resuming)
 		ws_link_ready(mm->link, c);
-	log_debug("mattermost: websocket #%u open%s", ws_conn_id(c),
-	    mm->conn_resuming ? " (resumed)" : "");
 }
 
 static void
