@@ -679,6 +679,10 @@ slack_adapter_new(const struct adapter_host *host, char *err, size_t errlen)
 		ack_err(err, errlen, "slack: the app-level token (slack.app_token) is not set");
 		return NULL;
 	}
+	if (host->http == NULL) {
+		ack_err(err, errlen, "slack: no HTTP client (host.http)");
+		return NULL;
+	}
 	s = xcalloc(1, sizeof *s);
 	s->base.ops = &slack_ops;
 	s->base.host = *host;

@@ -180,7 +180,10 @@ fake_ctl(const struct fake_slack *f, const char *name, const char *body, long *s
 }
 
 /* fake_ctl with a printf-made body; returns NULL unless HTTP 200. */
-static ACK_UNUSED json_t *
+static json_t *fake_ctlf(const struct fake_slack *f, const char *name, const char *fmt, ...)
+    ACK_PRINTF(3, 4) ACK_UNUSED;
+
+static json_t *
 fake_ctlf(const struct fake_slack *f, const char *name, const char *fmt, ...)
 {
 	va_list ap;

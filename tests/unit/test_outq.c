@@ -53,6 +53,8 @@ struct T {
 	bool closed;
 };
 
+static void logf_(struct T *t, const char *fmt, ...) ACK_PRINTF(2, 3);
+
 static void
 logf_(struct T *t, const char *fmt, ...)
 {
