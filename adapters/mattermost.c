@@ -368,7 +368,7 @@ on_message(void *arg, struct ws_conn *c, const char *data, size_t len, bool bina
 		gap = true;
 		break;
 	}
-	if (strcmp(f.event, "posted") == 0) {
+	if (mm_event_wanted(f.event)) {
 		if (f.data == NULL) {
 			mm->bad_frames++;
 			log_frame("posted event without data", data, len);

@@ -315,6 +315,12 @@ mm_strip_mention(const char *text, const char *username, bool *found)
 
 /* ---- posted ------------------------------------------------------------- */
 
+bool
+mm_event_wanted(const char *event)
+{
+	return event != NULL && strcmp(event, "posted") == 0;
+}
+
 const char *
 mm_post_verdict_name(enum mm_post_verdict v)
 {
@@ -377,7 +383,7 @@ bad(struct mm_post *p, const char *why)
 enum mm_post_verdict
 mm_parse_posted(struct mm_session *s, const json_t *data, struct mm_post *p)
 {
-	const char *ps, *msg, *ct, *sender;
+	const char *ps, *msg, *ct, *sender, *cname;
 	json_t *props;
 	json_error_t je;
 
@@ -412,10 +418,10 @@ mm_parse_posted(struct mm_session *s, const json_t *data, struct mm_post *p)
 	if (ct != NULL && strlen(ct) == 1 && strchr("OPDG", ct[0]) != NULL)
 		p->channel_type = ct[0];
 	p->is_direct = p->channel_type == 'D';
-	p->channel_name = str_field(data, p->is_direct ? "channel_display_name" :
-	    "channel_name");
-	if (p->channel_name == NULL || p->channel_name[0] == '\0')
-		p->channel_name = str_field(data, "channel_name");
+	cname = str_field(data, p->is_direct ? "channel_display_name" : "channel_name");
+	if (cname == NULL || cname[0] == '\0')
+		cname = str_field(data, "channel_name");
+	p->channel_name = xstrdup(cname);
 	sender = str_field(data, "sender_name");
 	if (sender != NULL && sender[0] != '\0')
 		p->user_name = xstrdup(sender[0] == '@' ? sender + 1 : sender);
@@ -444,6 +450,7 @@ mm_post_clear(struct mm_post *p)
 	if (p->post != NULL)
 		json_decref(p->post);
 	free(p->user_name);
+	free(p->channel_name);
 	free(p->text);
 	memset(p, 0, sizeof *p);
 }

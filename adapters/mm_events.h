@@ -9,7 +9,8 @@
  *
  * Ownership: a struct mm_frame or struct mm_post owns the JSON it holds
  * and is released with mm_frame_clear() / mm_post_clear(); the strings it
- * points to live as long as it does. A struct mm_session is initialised by
+ * points to live as long as it does (a post does not point into the event
+ * data it was read from). A struct mm_session is initialised by
  * mm_session_init() and released by mm_session_free().
  */
 #ifndef ACKBOT_MM_EVENTS_H
@@ -114,6 +115,10 @@ enum mm_hello_result {
 enum mm_hello_result mm_session_hello(struct mm_session *s, const json_t *data,
     const json_t *broadcast, char *old_id, size_t old_len, bool *other_user);
 
+/* true for the events the adapter reads: only `posted` (edits, deletions,
+ * typing, status changes, reactions ... are not commands). */
+bool mm_event_wanted(const char *event);
+
 enum mm_post_verdict {
 	MM_POST_RUN,                    /* deliver it */
 	MM_POST_OWN,                    /* the bot's own post */
@@ -131,7 +136,7 @@ struct mm_post {
 	const char *root_id;            /* "" for a root post */
 	const char *user_id;
 	const char *type;               /* "" for a normal post */
-	const char *channel_name;       /* may be NULL */
+	char *channel_name;             /* may be NULL */
 	char *user_name;                /* sender_name without '@'; may be NULL */
 	char *text;                     /* the message, mention of the bot removed */
 	char channel_type;              /* 'O', 'P', 'D', 'G', or '?' */
