@@ -1175,11 +1175,11 @@ afmt_extract(const struct afmt *f, const char *cmd, size_t len,
 	 * With pairs at the end, the format is tried on the command without
 	 * them first (as st2 does); if it does not match, the required
 	 * placeholders may be given as pairs instead (relaxed regex); failing
-	 * that, the pairs are given back to the text from the left, one at a
-	 * time, so that `say {{msg}}` + "say x=1" gives msg "x=1" instead of
-	 * an error.
+	 * that, the pairs are given back to the text, so that `say {{msg}}` +
+	 * "say x=1" gives msg "x=1" instead of an error. At most three
+	 * attempts, whatever the number of pairs.
 	 */
-	for (k = 0; k <= np; k++) {
+	for (k = 0; k <= np; k = k == 0 && np > 0 ? np : np + 1) {
 		size_t cut = k < np ? pp->v[k].start : len;
 		const struct apair *rest = k < np ? pp->v + k : NULL;
 
