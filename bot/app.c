@@ -49,15 +49,11 @@ gen_unref(struct bot_gen *g)
 }
 
 struct bot_gen *
-app_load_gen(const char *path, struct diag *d)
+app_build_gen(struct cfg *c, const char *path, struct diag *d)
 {
-	struct cfg *c = NULL;
 	struct bot_gen *g;
-	size_t i, errors0;
+	size_t i, errors0 = d->nerrors;
 
-	if (cfg_load(path, true, &c, d) != 0 || c == NULL)
-		return NULL;
-	errors0 = d->nerrors;
 	g = xcalloc(1, sizeof *g);
 	g->refs = 1;
 	g->cfg = c;
@@ -70,11 +66,20 @@ app_load_gen(const char *path, struct diag *d)
 	g->aliases = alias_set_build(c, d);
 	g->msgs = messages_new(c, d);
 	if (g->aliases == NULL || g->msgs == NULL || d->nerrors > errors0) {
-		g->refs = 1;
 		gen_unref(g);
 		return NULL;
 	}
 	return g;
+}
+
+struct bot_gen *
+app_load_gen(const char *path, struct diag *d)
+{
+	struct cfg *c = NULL;
+
+	if (cfg_load(path, true, &c, d) != 0 || c == NULL)
+		return NULL;
+	return app_build_gen(c, path, d);
 }
 
 /* ---- the HTTP client, created on first use ------------------------------

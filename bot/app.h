@@ -103,6 +103,11 @@ int app_run(const struct app_opts *o);
 /* Loads, validates and compiles a config into a new generation (refs = 1).
  * Every problem is in d. Used at start, on SIGHUP, and by tests/benches. */
 struct bot_gen *app_load_gen(const char *path, struct diag *d);
+/* The same for an already loaded cfg, whose ownership passes to the new
+ * generation (freed with it, also on failure): handler checks, alias
+ * compilation, message templates. `ackbot check-config` runs exactly this,
+ * so that it accepts only what the bot would. */
+struct bot_gen *app_build_gen(struct cfg *c, const char *path, struct diag *d);
 
 /* The shared HTTP client, created (with libcurl's global state) on first
  * use; NULL only if libcurl cannot be initialized or the bot is closing. */

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "../config/config.h"
-#include "alias.h"
+#include "app.h"
 #include "cli.h"
 
 static int
@@ -26,6 +26,7 @@ cli_check_config(int argc, char **argv)
 	const char *path = NULL;
 	bool resolve = true;
 	struct cfg *c = NULL;
+	struct bot_gen *gen = NULL;
 	struct diag d;
 	int i, r;
 
@@ -48,11 +49,11 @@ cli_check_config(int argc, char **argv)
 	r = cfg_load(path, resolve, &c, &d);
 	if (r == 0) {
 		/*
-		 * Further checks of the loaded config go here, reporting into
-		 * the same diag: the alias engine compiles every format and
-		 * template (and reports overlapping formats) at this point.
+		 * The same checks the bot makes before it starts: handler fields,
+		 * every format and template (with overlap warnings), and the
+		 * [messages] templates. The generation owns c from here on.
 		 */
-		alias_set_free(alias_set_build(c, &d));
+		gen = app_build_gen(c, path, &d);
 	}
 	diag_print(&d, stderr);
 	if (r == 0 && d.nerrors == 0) {
@@ -61,7 +62,7 @@ cli_check_config(int argc, char **argv)
 			printf(" (%zu warning%s)", d.nwarnings,
 			    d.nwarnings == 1 ? "" : "s");
 		printf("\n");
-		cfg_print_summary(c, stdout);
+		cfg_print_summary(gen->cfg, stdout);
 	} else {
 		fprintf(stderr, "%s: %zu error%s", path, d.nerrors,
 		    d.nerrors == 1 ? "" : "s");
@@ -71,7 +72,7 @@ cli_check_config(int argc, char **argv)
 		fprintf(stderr, "\n");
 	}
 	r = r == 0 && d.nerrors == 0 ? 0 : 2;
-	cfg_free(c);
+	gen_unref(gen);
 	diag_free(&d);
 	return r;
 }
