@@ -635,21 +635,21 @@ exec_check(const struct cfg_alias *a, const char *file, struct diag *d)
 
 	if (x->argv.n == 0 || x->argv.v[0].s == NULL || x->argv.v[0].s[0] == '\0')
 		diag_add(d, DIAG_ERROR, file, a->pos.line, a->pos.col,
-		    "alias %s: exec.argv must name a program", a->name);
+		    "alias \"%s\": exec.argv must name a program", a->name);
 	for (i = 0; i < x->argv.n; i++) {
-		snprintf(what, sizeof what, "alias %s: exec.argv[%zu]", a->name, i);
+		snprintf(what, sizeof what, "alias \"%s\": exec.argv[%zu]", a->name, i);
 		handler_check_template(&x->argv.v[i], what, file, d);
 	}
-	snprintf(what, sizeof what, "alias %s: exec.cwd", a->name);
+	snprintf(what, sizeof what, "alias \"%s\": exec.cwd", a->name);
 	handler_check_template(&x->cwd, what, file, d);
 	for (i = 0; i < x->env.n; i++) {
 		if (!env_name_ok(x->env.v[i].key))
 			diag_add(d, DIAG_ERROR, file, x->env.v[i].value.pos.line,
 			    x->env.v[i].value.pos.col,
-			    "alias %s: exec.env: \"%s\" is not a valid variable name "
+			    "alias \"%s\": exec.env: \"%s\" is not a valid variable name "
 			    "(letters, digits, _; not starting with a digit)",
 			    a->name, x->env.v[i].key);
-		snprintf(what, sizeof what, "alias %s: exec.env.%s", a->name, x->env.v[i].key);
+		snprintf(what, sizeof what, "alias \"%s\": exec.env.%s", a->name, x->env.v[i].key);
 		handler_check_template(&x->env.v[i].value, what, file, d);
 	}
 }

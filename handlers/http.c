@@ -293,14 +293,14 @@ http_check(const struct cfg_alias *a, const char *file, struct diag *d)
 
 	if (h->url.s == NULL || h->url.s[0] == '\0') {
 		diag_add(d, DIAG_ERROR, file, a->pos.line, a->pos.col,
-		    "alias %s: http.url is required", a->name);
+		    "alias \"%s\": http.url is required", a->name);
 	} else if (!url_scheme_ok(h->url.s)) {
 		diag_add(d, DIAG_ERROR, file, h->url.pos.line, h->url.pos.col,
-		    "alias %s: http.url must start with http:// or https://", a->name);
+		    "alias \"%s\": http.url must start with http:// or https://", a->name);
 	}
-	snprintf(what, sizeof what, "alias %s: http.url", a->name);
+	snprintf(what, sizeof what, "alias \"%s\": http.url", a->name);
 	handler_check_template(&h->url, what, file, d);
-	snprintf(what, sizeof what, "alias %s: http.method", a->name);
+	snprintf(what, sizeof what, "alias \"%s\": http.method", a->name);
 	handler_check_template(&h->method, what, file, d);
 	for (i = 0; i < h->headers.n; i++) {
 		const char *k = h->headers.v[i].key;
@@ -312,13 +312,13 @@ http_check(const struct cfg_alias *a, const char *file, struct diag *d)
 		if (!ok)
 			diag_add(d, DIAG_ERROR, file, h->headers.v[i].value.pos.line,
 			    h->headers.v[i].value.pos.col,
-			    "alias %s: http.headers: \"%s\" is not a valid header name",
+			    "alias \"%s\": http.headers: \"%s\" is not a valid header name",
 			    a->name, k ? k : "");
-		snprintf(what, sizeof what, "alias %s: http.headers.%s", a->name, k ? k : "");
+		snprintf(what, sizeof what, "alias \"%s\": http.headers.%s", a->name, k ? k : "");
 		handler_check_template(&h->headers.v[i].value, what, file, d);
 	}
 	if (h->body.s != NULL) {
-		snprintf(what, sizeof what, "alias %s: http.body", a->name);
+		snprintf(what, sizeof what, "alias \"%s\": http.body", a->name);
 		handler_check_template(&h->body, what, file, d);
 		if (tmpl_is_literal(h->body.s, strlen(h->body.s))) {
 			json_error_t je;
@@ -326,13 +326,13 @@ http_check(const struct cfg_alias *a, const char *file, struct diag *d)
 
 			if (jv == NULL)
 				diag_add(d, DIAG_ERROR, file, h->body.pos.line, h->body.pos.col,
-				    "alias %s: http.body is not valid JSON: %s", a->name, je.text);
+				    "alias \"%s\": http.body is not valid JSON: %s", a->name, je.text);
 			json_decref(jv);
 		}
 	}
 	if (h->ca_file.s != NULL && access(h->ca_file.s, R_OK) != 0)
 		diag_add(d, DIAG_WARNING, file, h->ca_file.pos.line, h->ca_file.pos.col,
-		    "alias %s: http.ca_file %s is not readable here", a->name, h->ca_file.s);
+		    "alias \"%s\": http.ca_file %s is not readable here", a->name, h->ca_file.s);
 }
 
 const struct handler_ops handler_http = {
