@@ -77,14 +77,23 @@ class Control:
         self.local = threading.local()
 
     def call(self, name, body=None):
-        c = getattr(self.local, "c", None)
-        if c is None:
-            c = self.local.c = http.client.HTTPConnection(self.host, self.port, timeout=60)
         data = None if body is None else json.dumps(body)
-        c.request("POST" if data is not None else "GET", "/control/" + name, body=data,
-                  headers={"Content-Type": "application/json"} if data else {})
-        r = c.getresponse()
-        out = r.read()
+        for attempt in (1, 2):
+            c = getattr(self.local, "c", None)
+            if c is None:
+                c = self.local.c = http.client.HTTPConnection(self.host, self.port, timeout=60)
+            try:
+                c.request("POST" if data is not None else "GET", "/control/" + name, body=data,
+                          headers={"Content-Type": "application/json"} if data else {})
+                r = c.getresponse()
+                out = r.read()
+                break
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                # the server closed an idle keep-alive connection: open another
+                c.close()
+                self.local.c = None
+                if attempt == 2:
+                    raise
         if r.status != 200:
             raise RuntimeError("control %s: %d %s" % (name, r.status, out[:300]))
         return json.loads(out)
