@@ -1,6 +1,7 @@
 /*
  * builtins.c - the bot's own commands: help [words], confirm ID, cancel ID,
- * pending, whoami. A table, one function each (tmux's cmd_entry idea).
+ * deny ID, pending, whoami, why TEXT, set/unset/vars (per-user variables).
+ * A table, one function each (tmux's cmd_entry idea).
  *
  * They run before alias matching, so an alias cannot shadow them.
  */
@@ -20,6 +21,7 @@
 #include "policy.h"
 #include "router.h"
 #include "runner.h"
+#include "uservars.h"
 #include "util.h"
 
 struct builtin {
@@ -33,15 +35,36 @@ static void bi_confirm(struct cmd_ctx *cx, const char *args);
 static void bi_cancel(struct cmd_ctx *cx, const char *args);
 static void bi_pending(struct cmd_ctx *cx, const char *args);
 static void bi_whoami(struct cmd_ctx *cx, const char *args);
+static void bi_deny(struct cmd_ctx *cx, const char *args);
+static void bi_why(struct cmd_ctx *cx, const char *args);
+static void bi_set(struct cmd_ctx *cx, const char *args);
+static void bi_unset(struct cmd_ctx *cx, const char *args);
+static void bi_vars(struct cmd_ctx *cx, const char *args);
 
 static const struct builtin builtins[] = {
 	{ "help", "help [words]: the commands you can run (matching words)", bi_help },
-	{ "confirm", "confirm ID: run a command waiting for your confirmation", bi_confirm },
+	{ "confirm", "confirm ID: run (or approve) a command waiting for confirmation",
+	    bi_confirm },
+	{ "deny", "deny ID: turn down a command waiting for your approval", bi_deny },
 	{ "cancel", "cancel ID: drop a command waiting for confirmation, or stop a "
 	    "running one (cID)", bi_cancel },
 	{ "pending", "pending: your commands waiting for confirmation or running", bi_pending },
 	{ "whoami", "whoami: who the bot thinks you are, and what you may run", bi_whoami },
+	{ "why", "why COMMAND: which command it would run, with what, and whether you "
+	    "may (runs nothing)", bi_why },
+	{ "set", "set [--secret] NAME VALUE: keep a variable for your commands "
+	    "({{user.NAME}}); in a direct message only", bi_set },
+	{ "unset", "unset NAME: forget one of your variables", bi_unset },
+	{ "vars", "vars: the names of your variables", bi_vars },
 };
+
+bool
+builtin_is_sensitive(const char *text)
+{
+	size_t n = strcspn(text, " \t");
+
+	return n == 3 && strncasecmp(text, "set", 3) == 0;
+}
 
 static void
 say(struct cmd_ctx *cx, const char *text)
@@ -174,6 +197,23 @@ gone_reason(const struct bot *b, const char *id, char *buf, size_t n)
 	return buf;
 }
 
+/* "alice, bob or members of sre" for a refusal. */
+static void
+approvers_text(const struct confirm_entry *e, char *out, size_t n)
+{
+	struct buf b;
+	size_t i;
+
+	buf_init(&b, 0);
+	for (i = 0; i < e->napprovers; i++)
+		buf_printf(&b, "%s%s", b.len ? ", " : "", e->approvers[i]);
+	for (i = 0; i < e->napprover_groups; i++)
+		buf_printf(&b, "%s%s%s", b.len ? ", " : "", i == 0 ? "members of " : "",
+		    e->approver_groups[i]);
+	snprintf(out, n, "%s", b.data ? b.data : "the requester");
+	buf_free(&b);
+}
+
 /* Tells the requester that a confirmation expired (found on lookup before
  * its timer fired). */
 static void
@@ -218,12 +258,34 @@ builtin_confirm(struct cmd_ctx *cx, const char *id_text)
 		struct pending_cmd *pc = e->payload;
 		json_t *f;
 
+		if (e->napprovers + e->napprover_groups > 0) {
+			/* the approval that reached the quorum is announced too */
+			json_t *ctx = pending_cmd_context(pc);
+
+			json_object_set_new(ctx, "user", identity_to_json(&cx->who));
+			json_object_set_new(json_object_get(ctx, "confirm"), "approved",
+			    json_integer(e->napproved));
+			json_object_set_new(json_object_get(ctx, "confirm"), "needed",
+			    json_integer(e->needed));
+			json_object_set_new(json_object_get(ctx, "confirm"), "approved_by",
+			    json_string(e->approved[e->napproved - 1]));
+			cmd_reply_msg(cx, MSG_CONFIRM_APPROVAL, ctx);
+			json_decref(ctx);
+		}
 		e->payload = NULL;
 		app_remember(b, id, "confirmed");
 		log_info("confirmation %s confirmed by %s: alias=%s", id, cx->who.name, e->alias);
-		f = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "confirm_id", id, "alias", e->alias,
-		    "user", cx->who.name, "chat_user_id", cx->who.chat_id,
-		    "requester", e->user, "channel", e->channel);
+		f = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "confirm_id", id, "alias",
+		    e->alias, "user", cx->who.name, "chat_user_id", cx->who.chat_id,
+		    "platform", cx->who.platform, "requester", e->user, "channel", e->channel);
+		if (f != NULL && e->napproved > 0) {
+			json_t *by = json_array();
+			uint16_t k;
+
+			for (k = 0; k < e->napproved; k++)
+				json_array_append_new(by, json_string(e->approved[k]));
+			json_object_set_new(f, "approved_by", by);
+		}
 		bot_audit(b, "confirmed", f);
 		confirm_entry_free(e);
 		app_confirm_rearm(b);
@@ -251,8 +313,10 @@ builtin_confirm(struct cmd_ctx *cx, const char *id_text)
 		json_decref(ctx);
 		log_info("confirmation %s approved by %s (%u of %u)", id, cx->who.name,
 		    (unsigned)pe->napproved, (unsigned)pe->needed);
-		bot_audit(b, "approved", json_pack("{s:s,s:s,s:s,s:s,s:i,s:i}", "confirm_id",
-		    id, "alias", pe->alias, "user", cx->who.name, "channel", pe->channel,
+		bot_audit(b, "approved", json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:i,s:i}",
+		    "confirm_id", id, "alias", pe->alias, "user", cx->who.name,
+		    "chat_user_id", cx->who.chat_id, "platform", cx->who.platform,
+		    "requester", pe->user, "channel", pe->channel,
 		    "approved", (int)pe->napproved, "needed", (int)pe->needed));
 		return;
 	}
@@ -265,10 +329,15 @@ builtin_confirm(struct cmd_ctx *cx, const char *id_text)
 		    "was requested", confirm_result_name(r));
 		return;
 	case CONFIRM_NOT_ALLOWED:
-		snprintf(why, sizeof why, "only %s%s may confirm it", pe ? pe->user : "the requester",
-		    pe && (pe->napprovers || pe->napprover_groups) ? " or an approver" : "");
-		if (pe && (pe->napprovers || pe->napprover_groups))
-			snprintf(why, sizeof why, "only an approver may confirm it");
+		if (pe && (pe->napprovers || pe->napprover_groups)) {
+			char names[160];
+
+			approvers_text(pe, names, sizeof names);
+			snprintf(why, sizeof why, "only an approver (%s) may approve it", names);
+		} else {
+			snprintf(why, sizeof why, "only %s, who asked for it, may confirm it",
+			    pe ? pe->user : "the requester");
+		}
 		refused(cx, "confirm", id, alias, why, confirm_result_name(r));
 		return;
 	case CONFIRM_SELF_NOT_ALLOWED:
@@ -284,6 +353,29 @@ builtin_confirm(struct cmd_ctx *cx, const char *id_text)
 		confirm_entry_free(e);
 		return;
 	}
+}
+
+/* A pending confirmation withdrawn by its requester (cancel) or turned
+ * down by an approver (deny): said in the channel, audited, gone. */
+static void
+turned_down(struct cmd_ctx *cx, struct confirm_entry *e, const char *id, bool denied)
+{
+	struct bot *b = cx->b;
+	json_t *ctx = pending_cmd_context(e->payload);
+
+	json_object_set_new(ctx, "user", identity_to_json(&cx->who));
+	app_remember(b, id, denied ? "denied" : "canceled");
+	log_info("confirmation %s %s by %s: alias=%s", id, denied ? "denied" : "canceled",
+	    cx->who.name, e->alias);
+	bot_audit(b, "canceled", json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}",
+	    "confirm_id", id, "alias", e->alias, "user", cx->who.name, "chat_user_id",
+	    cx->who.chat_id, "platform", cx->who.platform, "requester", e->user,
+	    "channel", e->channel, "by", denied ? "approver" : "requester",
+	    "status", denied ? "denied" : "canceled"));
+	cmd_reply_msg(cx, denied ? MSG_CONFIRM_DENIED : MSG_CONFIRM_CANCELED, ctx);
+	json_decref(ctx);
+	confirm_entry_free(e);
+	app_confirm_rearm(b);
 }
 
 /* `cancel cN`: stops a running (or queued) command of yours. */
@@ -385,22 +477,9 @@ builtin_cancel(struct cmd_ctx *cx, const char *id_text)
 	}
 	switch (r) {
 	case CONFIRM_CANCELED:
-	case CONFIRM_DENIED: {
-		json_t *ctx = pending_cmd_context(e->payload);
-
-		json_object_set_new(ctx, "user", identity_to_json(&cx->who));
-		app_remember(b, id, denied ? "denied" : "canceled");
-		log_info("confirmation %s %s by %s: alias=%s", id, denied ? "denied" : "canceled",
-		    cx->who.name, e->alias);
-		bot_audit(b, "canceled", json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "confirm_id", id,
-		    "alias", e->alias, "user", cx->who.name, "requester", e->user,
-		    "channel", e->channel, "by", denied ? "approver" : "requester"));
-		cmd_reply_msg(cx, denied ? MSG_CONFIRM_DENIED : MSG_CONFIRM_CANCELED, ctx);
-		json_decref(ctx);
-		confirm_entry_free(e);
-		app_confirm_rearm(b);
+	case CONFIRM_DENIED:
+		turned_down(cx, e, id, denied);
 		return;
-	}
 	case CONFIRM_EXPIRED:
 		tell_expired(cx, e);
 		confirm_entry_free(e);
@@ -421,6 +500,77 @@ builtin_cancel(struct cmd_ctx *cx, const char *id_text)
 		confirm_entry_free(e);
 		return;
 	}
+}
+
+/*
+ * `deny ID` (or a Deny button): an approver turns a request down; nothing
+ * runs and the channel is told. The requester's own `deny` is a cancel.
+ */
+void
+builtin_deny(struct cmd_ctx *cx, const char *id_text)
+{
+	struct bot *b = cx->b;
+	struct confirm_who who;
+	struct confirm_entry *e = NULL;
+	const struct confirm_entry *pe;
+	enum confirm_result r;
+	char id[CONFIRM_ID_SIZE], why[200];
+	const char *alias = NULL;
+
+	if (!confirm_id_parse(id_text, id)) {
+		refused(cx, "deny", *id_text ? id_text : "?", NULL, *id_text ?
+		    "that is not a confirmation id (six letters and digits)" :
+		    "say which one: deny ID (see pending)", "bad_id");
+		return;
+	}
+	pe = confirm_get(b->confirms, id);
+	if (pe != NULL) {
+		alias = pe->alias;
+		if (strcmp(pe->platform, cx->who.platform) == 0 &&
+		    strcmp(pe->user_id, cx->who.chat_id) == 0) {
+			builtin_cancel(cx, id);
+			return;
+		}
+	}
+	fill_who(&who, &cx->who);
+	r = confirm_deny(b->confirms, id, &who, cx->ev->channel_id, &e);
+	switch (r) {
+	case CONFIRM_DENIED:
+		turned_down(cx, e, id, true);
+		return;
+	case CONFIRM_EXPIRED:
+		tell_expired(cx, e);
+		confirm_entry_free(e);
+		app_confirm_rearm(b);
+		return;
+	case CONFIRM_NOT_FOUND:
+		refused(cx, "deny", id, NULL, gone_reason(b, id, why, sizeof why),
+		    confirm_result_name(r));
+		return;
+	case CONFIRM_WRONG_CHANNEL:
+		refused(cx, "deny", id, alias, "it must be turned down in the channel where it "
+		    "was requested", confirm_result_name(r));
+		return;
+	default:
+		if (pe && (pe->napprovers || pe->napprover_groups)) {
+			char names[160];
+
+			approvers_text(pe, names, sizeof names);
+			snprintf(why, sizeof why, "only an approver (%s) may deny it", names);
+		} else {
+			snprintf(why, sizeof why, "it has no approvers; only %s, who asked for "
+			    "it, may cancel it", pe ? pe->user : "the requester");
+		}
+		refused(cx, "deny", id, alias, why, confirm_result_name(r));
+		confirm_entry_free(e);
+		return;
+	}
+}
+
+static void
+bi_deny(struct cmd_ctx *cx, const char *args)
+{
+	builtin_deny(cx, args);
 }
 
 static void
@@ -575,6 +725,432 @@ bi_whoami(struct cmd_ctx *cx, const char *args)
 		buf_puts(&b, "nothing");
 	else if (n > shown)
 		buf_printf(&b, " and %zu more (see %shelp)", n - shown, c->bot.prefix);
+	say(cx, b.data);
+	buf_free(&b);
+}
+
+/* ---- why ---------------------------------------------------------------- */
+
+static void
+put_params(struct buf *b, const json_t *params)
+{
+	const char *k;
+	json_t *v;
+	size_t n = 0;
+
+	json_object_foreach((json_t *)params, k, v) {
+		const char *s = json_string_value(v);
+
+		buf_printf(b, "%s%s=", n++ ? ", " : "", k);
+		if (s != NULL)
+			buf_printf(b, "%s", s);
+		else {
+			char *d = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+
+			buf_puts(b, d ? d : "?");
+			free(d);
+		}
+	}
+	if (n == 0)
+		buf_puts(b, "none");
+}
+
+static void
+why_confirm(struct buf *b, const struct cmd_ctx *cx, const struct cfg_alias *a)
+{
+	const struct cfg_confirm *cf = &a->confirm;
+	uint64_t t = cf->timeout_ms ? cf->timeout_ms : cx->gen->cfg->bot.confirm_timeout_ms;
+	char tt[32];
+	size_t i, n = 0;
+
+	handler_fmt_duration(t, tt, sizeof tt);
+	if (!cf->required) {
+		buf_puts(b, "\nConfirmation: none, it would run at once.");
+		return;
+	}
+	if (cf->approvers.n + cf->approver_groups.n == 0) {
+		buf_printf(b, "\nConfirmation: you would confirm it yourself within %s.", tt);
+		return;
+	}
+	buf_printf(b, "\nConfirmation: %u approval%s within %s from ", (unsigned)cf->approvals,
+	    cf->approvals == 1 ? "" : "s", tt);
+	for (i = 0; i < cf->approvers.n; i++)
+		buf_printf(b, "%s%s", n++ ? ", " : "", cf->approvers.v[i].s);
+	for (i = 0; i < cf->approver_groups.n; i++)
+		buf_printf(b, "%s%s%s", n++ ? ", " : "", i == 0 ? "members of " : "",
+		    cf->approver_groups.v[i].s);
+	buf_printf(b, "; you %s approve your own request.", cf->allow_self ? "may" : "may not");
+}
+
+/*
+ * `why TEXT`: what TEXT would do, without doing it: the alias and format it
+ * matches, the parameters (immutable ones included), the access verdict
+ * with the rule that decided, the confirmation it would need, and (when
+ * allowed) what would run. Secrets are masked by bot_say.
+ */
+static void
+bi_why(struct cmd_ctx *cx, const char *args)
+{
+	const struct cfg *c = cx->gen->cfg;
+	const char *prefix = c->bot.prefix;
+	const char *text = args;
+	struct alias_match m;
+	struct policy_request pr;
+	struct policy_verdict v;
+	const struct cfg_alias *a;
+	struct buf b;
+	char err[ACK_ERR_LEN];
+	json_t *ctx, *one = NULL;
+	size_t plen = strlen(prefix), idx, i;
+
+	if (plen > 0 && strncmp(text, prefix, plen) == 0)
+		text += plen;
+	while (isspace((unsigned char)*text))
+		text++;
+	if (*text == '\0') {
+		say(cx, "Say which command: `why deploy web to prod`. I explain what it "
+		    "would do, and run nothing.");
+		return;
+	}
+	buf_init(&b, 0);
+	memset(&m, 0, sizeof m);
+	alias_set_match(cx->gen->aliases, text, strlen(text), &m);
+	{
+		size_t n = strcspn(text, " \t");
+
+		for (i = 0; i < ACK_ARRAY_LEN(builtins); i++)
+			if (strlen(builtins[i].name) == n &&
+			    strncasecmp(text, builtins[i].name, n) == 0) {
+				buf_printf(&b, "`%s%s` is the built-in command %s: %s%s.",
+				    prefix, text, builtins[i].name, prefix, builtins[i].usage);
+				goto done;
+			}
+	}
+	if (m.kind == ALIAS_NO_MATCH) {
+		char *sugg = help_suggest_line(c, text, prefix, help_visible, cx);
+
+		buf_printf(&b, "`%s%s` matches no command you could run.%s%s", prefix, text,
+		    *sugg ? " " : "", sugg);
+		free(sugg);
+		goto done;
+	}
+	if (m.kind == ALIAS_AMBIGUOUS) {
+		buf_printf(&b, "`%s%s` matches more than one command equally well, so it "
+		    "would be refused:", prefix, text);
+		for (i = 0; i < m.ncandidates; i++)
+			buf_printf(&b, "\n  %s (`%s%s`)", m.candidates[i].alias->name, prefix,
+			    m.candidates[i].display ? m.candidates[i].display :
+			    m.candidates[i].representation);
+		goto done;
+	}
+	a = m.alias;
+	idx = (size_t)(a - c->aliases);
+	memset(&pr, 0, sizeof pr);
+	pr.cfg = c;
+	pr.alias = a;
+	pr.who = &cx->who;
+	pr.channel_id = cx->ev->channel_id;
+	pr.channel_name = cx->ev->channel_name;
+	pr.is_direct = cx->ev->is_direct;
+	policy_decide(&pr, &v);
+	buf_printf(&b, "`%s%s` would run %s", prefix, text, a->name);
+	if (a->description)
+		buf_printf(&b, " (%s)", a->description);
+	buf_printf(&b, ", matching the format `%s`%s.", m.representation,
+	    m.multiple ? " (repeated: one run per match)" : "");
+	ctx = cmd_context(cx);
+	json_object_set_new(ctx, "actionalias", json_pack("{s:s}", "name", a->name));
+	if (alias_apply_immutable(cx->gen->aliases, a, m.params, ctx, err, sizeof err) != 0) {
+		buf_printf(&b, "\nIt would be refused: %s.", err);
+		json_decref(ctx);
+		goto policy;
+	}
+	json_decref(ctx);
+	one = json_is_array(m.params) ? json_array_get(m.params, 0) : m.params;
+	if (json_is_array(m.params)) {
+		json_t *p;
+
+		json_array_foreach(m.params, i, p) {
+			buf_printf(&b, "\nParameters (run %zu): ", i + 1);
+			put_params(&b, p);
+		}
+	} else {
+		buf_puts(&b, "\nParameters: ");
+		put_params(&b, m.params);
+	}
+	if (a->immutable.n > 0) {
+		buf_puts(&b, " (set by the alias, not by you: ");
+		for (i = 0; i < a->immutable.n; i++)
+			buf_printf(&b, "%s%s", i ? ", " : "", a->immutable.v[i].key);
+		buf_puts(&b, ")");
+	}
+policy:
+	buf_printf(&b, "\nAccess for %s in %s%s: %s. Decided by %s: %s.", cx->who.name,
+	    cx->ev->is_direct ? "a direct message" : "#",
+	    cx->ev->is_direct ? "" : (cx->ev->channel_name ? cx->ev->channel_name :
+	    cx->ev->channel_id), v.allowed ? "allowed" : "refused", v.rule, v.detail);
+	if (!v.allowed)
+		goto done;
+	why_confirm(&b, cx, a);
+	if (one != NULL && json_is_object(one)) {
+		char *what;
+
+		ctx = runner_context(cx->gen, idx, "why", one, &cx->who, cx->ev->channel_id,
+		    cx->ev->channel_name, cx->thread, cx->ev->is_direct);
+		what = router_describe_action(cx->gen, a, ctx);
+		buf_printf(&b, "\nIt would run:\n```\n%s\n```", what);
+		free(what);
+		json_decref(ctx);
+	}
+done:
+	buf_puts(&b, "\nNothing was run.");
+	say(cx, b.data);
+	buf_free(&b);
+	alias_match_clear(&m);
+}
+
+/* ---- set / unset / vars ------------------------------------------------- */
+
+/* true if the user's config entry sets name ([users.NAME.vars]). */
+static bool
+config_var(const struct identity *who, const char *name)
+{
+	size_t i;
+
+	if (who->user == NULL)
+		return false;
+	for (i = 0; i < who->user->vars.n; i++)
+		if (strcmp(who->user->vars.v[i].key, name) == 0)
+			return true;
+	return false;
+}
+
+static void
+var_audit(struct cmd_ctx *cx, const char *event, const char *action, const char *name,
+    const char *outcome, bool secret)
+{
+	json_t *f = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:b}", "action", action,
+	    "user", cx->who.name, "chat_user_id", cx->who.chat_id, "platform",
+	    cx->who.platform, "channel", cx->ev->channel_id, "variable", name ? name : "",
+	    "reason", outcome, "secret", secret);
+
+	bot_audit(cx->b, event, f);
+}
+
+/* The store, or NULL after telling the user. */
+static struct uservars *
+store_or_say(struct cmd_ctx *cx)
+{
+	struct uservars *st = uservars_shared();
+	char msg[256];
+
+	if (st == NULL) {
+		snprintf(msg, sizeof msg, "%s: user variables are unavailable right now (see "
+		    "the bot's log).", cx->who.name);
+		say(cx, msg);
+	}
+	return st;
+}
+
+static bool
+secret_flag(const char **p)
+{
+	static const char *const flags[] = { "--secret", "-s", "\xe2\x80\x94secret",
+		"\xe2\x80\x93secret" };    /* chat clients turn -- into a dash */
+	size_t i, n = strcspn(*p, " \t");
+
+	for (i = 0; i < ACK_ARRAY_LEN(flags); i++)
+		if (strlen(flags[i]) == n && strncasecmp(*p, flags[i], n) == 0) {
+			*p += n;
+			while (isspace((unsigned char)**p))
+				(*p)++;
+			return true;
+		}
+	return false;
+}
+
+/*
+ * `set [--secret] NAME VALUE`, in a direct message only: the value is kept
+ * in the store and reaches templates as {{ user.NAME }}. The value is never
+ * logged, never echoed, and a secret one is masked in every post.
+ */
+static void
+bi_set(struct cmd_ctx *cx, const char *args)
+{
+	const char *p = args, *prefix = cx->gen->cfg->bot.prefix;
+	struct uservars *st;
+	char name[USERVARS_MAX_NAME + 2], err[ACK_ERR_LEN];
+	struct buf b;
+	bool secret;
+	size_t n;
+
+	buf_init(&b, 0);
+	secret = secret_flag(&p);
+	n = strcspn(p, " \t");
+	snprintf(name, sizeof name, "%.*s", (int)(n < sizeof name - 1 ? n :
+	    sizeof name - 1), p);
+	p += n;
+	while (isspace((unsigned char)*p))
+		p++;
+	if (!cx->ev->is_direct) {
+		buf_printf(&b, "%s: `set` only works in a direct message with me: here, "
+		    "everyone in the channel sees the value. Nothing was saved.", cx->who.name);
+		if (*p != '\0')
+			buf_puts(&b, " If the value is a secret, consider it exposed and "
+			    "replace it.");
+		say(cx, b.data);
+		buf_free(&b);
+		var_audit(cx, "refused", "set", name, "not_direct", secret);
+		log_info("set refused to %s in %s: not a direct message", cx->who.name,
+		    cx->ev->channel_id);
+		return;
+	}
+	if (cx->who.guest) {
+		buf_printf(&b, "%s: I don't know you (you are the guest user), so I keep no "
+		    "variables for you. Ask an admin to add you to the configuration.",
+		    cx->who.name);
+		say(cx, b.data);
+		buf_free(&b);
+		var_audit(cx, "refused", "set", name, "guest", secret);
+		return;
+	}
+	if (*name == '\0' || *p == '\0') {
+		buf_printf(&b, "Usage: `%sset NAME VALUE`, or `%sset --secret NAME VALUE` for "
+		    "a value I must never show. Your commands reach it as `{{ user.NAME }}`.",
+		    prefix, prefix);
+		say(cx, b.data);
+		buf_free(&b);
+		return;
+	}
+	if (!uservars_name_ok(name) || identity_reserved_key(name)) {
+		buf_printf(&b, "%s: \"%s\" cannot be a variable name: %s. Nothing was saved.",
+		    cx->who.name, name, uservars_name_ok(name) ? "it is taken by "
+		    "{{ user.* }} itself" : "use letters, digits and _, not starting with a "
+		    "digit");
+		say(cx, b.data);
+		buf_free(&b);
+		return;
+	}
+	if (config_var(&cx->who, name)) {
+		buf_printf(&b, "%s: %s is set for you by the configuration; you cannot "
+		    "change it here. Nothing was saved.", cx->who.name, name);
+		say(cx, b.data);
+		buf_free(&b);
+		var_audit(cx, "refused", "set", name, "set_by_config", secret);
+		return;
+	}
+	if ((st = store_or_say(cx)) == NULL) {
+		buf_free(&b);
+		return;
+	}
+	if (uservars_set(st, cx->who.name, name, p, secret, err, sizeof err) != 0) {
+		buf_printf(&b, "%s: %s was not saved: %s.", cx->who.name, name, err);
+		say(cx, b.data);
+		buf_free(&b);
+		log_warn("set %s for %s failed: %s", name, cx->who.name, err);
+		var_audit(cx, "refused", "set", name, "store_failed", secret);
+		return;
+	}
+	log_info("%s set variable %s%s", cx->who.name, name, secret ? " (secret)" : "");
+	var_audit(cx, "var_set", "set", name, "saved", secret);
+	buf_printf(&b, "Saved %s%s. Your commands reach it as `{{ user.%s }}`.", name,
+	    secret ? " as a secret: I will never show it, and I mask it in everything I "
+	    "post" : "", name);
+	say(cx, b.data);
+	buf_free(&b);
+}
+
+static void
+bi_unset(struct cmd_ctx *cx, const char *args)
+{
+	struct uservars *st;
+	char msg[ACK_ERR_LEN + 200], err[ACK_ERR_LEN];
+	bool found = false;
+
+	if (*args == '\0' || strcspn(args, " \t") != strlen(args)) {
+		snprintf(msg, sizeof msg, "Usage: `%sunset NAME`.", cx->gen->cfg->bot.prefix);
+		say(cx, msg);
+		return;
+	}
+	if ((st = store_or_say(cx)) == NULL)
+		return;
+	if (cx->who.guest) {
+		snprintf(msg, sizeof msg, "%s: you have no variables.", cx->who.name);
+		say(cx, msg);
+		return;
+	}
+	if (uservars_unset(st, cx->who.name, args, &found, err, sizeof err) != 0) {
+		snprintf(msg, sizeof msg, "%s: %.64s was not removed: %s.", cx->who.name, args,
+		    err);
+		say(cx, msg);
+		return;
+	}
+	if (!found) {
+		snprintf(msg, sizeof msg, "%s: you have no variable %.64s%s.", cx->who.name,
+		    args, config_var(&cx->who, args) ? " of your own (it is set by the "
+		    "configuration)" : "");
+		say(cx, msg);
+		return;
+	}
+	log_info("%s unset variable %s", cx->who.name, args);
+	var_audit(cx, "var_unset", "unset", args, "removed", false);
+	snprintf(msg, sizeof msg, "Removed %s.", args);
+	say(cx, msg);
+}
+
+struct vars_list {
+	struct buf *b;
+	bool show_values;
+};
+
+static void
+vars_item(const struct uservars_item *it, void *arg)
+{
+	struct vars_list *vl = arg;
+
+	if (it->secret)
+		buf_printf(vl->b, "\n  %s (secret: never shown)", it->name);
+	else if (vl->show_values)
+		buf_printf(vl->b, "\n  %s = %s", it->name, it->value);
+	else
+		buf_printf(vl->b, "\n  %s", it->name);
+}
+
+/* `vars`: names (values too in a DM, secrets never). */
+static void
+bi_vars(struct cmd_ctx *cx, const char *args)
+{
+	const char *prefix = cx->gen->cfg->bot.prefix;
+	struct uservars *st = uservars_shared();
+	struct vars_list vl;
+	struct buf b;
+	size_t n = 0, i;
+
+	(void)args;
+	buf_init(&b, 0);
+	vl.b = &b;
+	vl.show_values = cx->ev->is_direct;
+	buf_printf(&b, "%s, your variables", cx->who.name);
+	if (!cx->ev->is_direct)
+		buf_puts(&b, " (names only here; values in a direct message)");
+	buf_puts(&b, ":");
+	if (st != NULL && !cx->who.guest)
+		n = uservars_foreach(st, cx->who.name, vars_item, &vl);
+	if (n == 0)
+		buf_printf(&b, "\n  none yet: `%sset NAME VALUE` in a direct message", prefix);
+	if (cx->who.user != NULL && cx->who.user->vars.n > 0) {
+		buf_puts(&b, "\nSet by the configuration:");
+		for (i = 0; i < cx->who.user->vars.n; i++) {
+			const struct cfg_kv *kv = &cx->who.user->vars.v[i];
+
+			if (kv->secret)
+				buf_printf(&b, "\n  %s (secret)", kv->key);
+			else if (vl.show_values)
+				buf_printf(&b, "\n  %s = %s", kv->key, kv->value.s);
+			else
+				buf_printf(&b, "\n  %s", kv->key);
+		}
+	}
 	say(cx, b.data);
 	buf_free(&b);
 }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "uservars.h"
 #include "util.h"
 
 static bool
@@ -81,6 +82,9 @@ identity_resolve(const struct cfg *c, const char *platform,
 			add_group(out, &cap, c->groups[i].name);
 	if (out->ngroups > 1)
 		qsort(out->groups, out->ngroups, sizeof *out->groups, cmp_str);
+	/* guests share one name: they never get a store of their own */
+	if (found != NULL && uservars_count(uservars_shared(), out->name) > 0)
+		out->vars = uservars_json(uservars_shared(), out->name);
 	if (found == NULL && c->bot.unknown_users == CFG_UNKNOWN_REFUSE)
 		return -1;
 	return 0;
@@ -100,6 +104,7 @@ identity_free(struct identity *id)
 	free(id->platform);
 	free(id->chat_id);
 	free(id->chat_name);
+	json_decref(id->vars);
 	memset(id, 0, sizeof *id);
 }
 
@@ -114,6 +119,41 @@ identity_in_group(const struct identity *id, const char *group)
 	return false;
 }
 
+void
+identity_copy(struct identity *dst, const struct identity *src)
+{
+	size_t i;
+
+	memset(dst, 0, sizeof *dst);
+	dst->name = xstrdup(src->name);
+	dst->guest = src->guest;
+	dst->user = src->user;
+	dst->platform = xstrdup(src->platform);
+	dst->chat_id = xstrdup(src->chat_id);
+	dst->chat_name = xstrdup(src->chat_name);
+	if (src->ngroups > 0) {
+		dst->groups = xcalloc(src->ngroups, sizeof *dst->groups);
+		for (i = 0; i < src->ngroups; i++)
+			dst->groups[i] = xstrdup(src->groups[i]);
+		dst->ngroups = src->ngroups;
+	}
+	dst->vars = src->vars ? json_deep_copy(src->vars) : NULL;
+}
+
+static const char *const reserved_keys[] = { "name", "groups", "guest", "platform",
+	"chat", "unix_user", "vars" };
+
+bool
+identity_reserved_key(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ACK_ARRAY_LEN(reserved_keys); i++)
+		if (strcmp(name, reserved_keys[i]) == 0)
+			return true;
+	return false;
+}
+
 json_t *
 identity_to_json(const struct identity *id)
 {
@@ -122,6 +162,9 @@ identity_to_json(const struct identity *id)
 
 	for (i = 0; i < id->ngroups; i++)
 		json_array_append_new(groups, json_string(id->groups[i]));
+	/* the person's own values first, so that the config's win */
+	if (json_is_object(id->vars))
+		json_object_update(vars, id->vars);
 	if (id->user != NULL)
 		for (i = 0; i < id->user->vars.n; i++) {
 			const struct cfg_kv *kv = &id->user->vars.v[i];

@@ -12,6 +12,11 @@
  * The chat display name is never used for matching: it can be changed by the
  * user. (The console's ids are names, by design.)
  *
+ * User-scoped variables: {{ user.NAME }} comes from the user's
+ * [users.NAME.vars] in the config and from the per-user store that people
+ * fill from chat (uservars.h); on a clash the config wins, so that a person
+ * can never override what an admin set for them.
+ *
  * Ownership: identity_resolve fills a caller-owned struct whose strings it
  * allocates; identity_free releases them. `user` borrows the config the
  * identity was resolved against: do not keep it past that config.
@@ -34,6 +39,11 @@ struct identity {
 	char *chat_name;                /* display name (may be "") */
 	char **groups;                  /* sorted, unique */
 	size_t ngroups;
+	/* The variables this user set from chat (uservars.h), as they were
+	 * when the identity was resolved: an object name -> value, owned; NULL
+	 * when there are none or no store is open. A snapshot, so that a
+	 * confirmed command runs with the values its prompt was made with. */
+	json_t *vars;
 };
 
 /*
@@ -48,9 +58,18 @@ void identity_free(struct identity *id);
 
 bool identity_in_group(const struct identity *id, const char *group);
 
+/* A deep copy (for handing one identity to several owners). */
+void identity_copy(struct identity *dst, const struct identity *src);
+
+/* Whether the name is one of the fixed keys of the `user` object (name,
+ * groups, guest, platform, chat, unix_user, vars): a variable of that name
+ * could not be reached as {{ user.NAME }}. */
+bool identity_reserved_key(const char *name);
+
 /* The template object `user`: {name, groups, guest, platform,
- * chat: {id, name}, vars: {...}} with the user's vars also merged at the top
- * level where they do not clash with those keys. New reference. */
+ * chat: {id, name}, unix_user, vars: {...}} with the user's vars (store,
+ * then config) also merged at the top level where they do not clash with
+ * those keys. New reference. */
 json_t *identity_to_json(const struct identity *id);
 
 #endif

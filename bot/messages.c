@@ -39,13 +39,21 @@ static const struct msg_def msg_defs[MSG_COUNT] = {
 	    "It starts when a slot frees up ({{ queue.ahead }} ahead of it)." },
 	[MSG_CONFIRM_PROMPT] = { "confirm_prompt",
 	    "{{ user.name }}: {{ actionalias.name }} needs confirmation"
-	    "{% if confirm.approvers %} ({{ confirm.needed }} approval(s) from "
-	    "{{ confirm.approvers }}){% endif %}. It will run:\n```\n{{ confirm.what }}\n```\n"
-	    "Reply `{{ bot.prefix }}confirm {{ confirm.id }}` within {{ confirm.timeout }} "
-	    "to run it, or `{{ bot.prefix }}cancel {{ confirm.id }}` to drop it." },
+	    "{% if confirm.approvers %} ({{ confirm.needed }} approval{% if confirm.needed > 1 %}s"
+	    "{% endif %} from {{ confirm.approvers }}{% if not confirm.allow_self %}, not "
+	    "{{ confirm.requester }}{% endif %}){% endif %}. It will run:\n```\n"
+	    "{{ confirm.what }}\n```\n"
+	    "{% if confirm.approvers %}Approvers: reply `{{ bot.prefix }}confirm {{ confirm.id }}` "
+	    "within {{ confirm.timeout }} to approve it, or `{{ bot.prefix }}deny "
+	    "{{ confirm.id }}` to turn it down. {{ confirm.requester }}: `{{ bot.prefix }}cancel "
+	    "{{ confirm.id }}` withdraws it."
+	    "{% else %}Reply `{{ bot.prefix }}confirm {{ confirm.id }}` within {{ confirm.timeout }} "
+	    "to run it, or `{{ bot.prefix }}cancel {{ confirm.id }}` to drop it.{% endif %}" },
 	[MSG_CONFIRM_APPROVAL] = { "confirm_approval",
 	    "{{ user.name }} approved {{ confirm.id }} ({{ actionalias.name }}): "
-	    "{{ confirm.approved }} of {{ confirm.needed }} approvals." },
+	    "{{ confirm.approved }} of {{ confirm.needed }} approval{% if confirm.needed > 1 %}s"
+	    "{% endif %}{% if confirm.approved >= confirm.needed %}; it runs now."
+	    "{% else %}; waiting for {{ confirm.needed - confirm.approved }} more.{% endif %}" },
 	[MSG_CONFIRM_EXPIRED] = { "confirm_expired",
 	    "{{ confirm.requester }}: confirmation {{ confirm.id }} for "
 	    "{{ actionalias.name }} expired after {{ confirm.timeout }}. Nothing ran." },

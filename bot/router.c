@@ -20,6 +20,7 @@
 #include "output.h"
 #include "policy.h"
 #include "runner.h"
+#include "uservars.h"
 #include "util.h"
 
 #define ROUTER_MAX_CHUNKS 20    /* longer replies end with a "cut" notice */
@@ -33,20 +34,24 @@ bot_say_buttons(struct bot *b, const char *channel, const char *thread,
 {
 	struct output_opts oo;
 	struct output_chunks ch;
-	char err[ACK_ERR_LEN];
+	char err[ACK_ERR_LEN], *masked;
 	size_t i;
 
 	if (b->adapter == NULL || text == NULL) {
 		log_warn("cannot post to %s: the adapter is stopped", channel ? channel : "?");
 		return;
 	}
+	/* Nothing the bot posts may show a secret: tokens, secret variables
+	 * of the config and of the per-user store. */
+	masked = router_mask_text(b->gen->cfg, text);
 	memset(&oo, 0, sizeof oo);
 	oo.max = b->adapter->max_text >= OUTPUT_MIN_MAX ? b->adapter->max_text : 4000;
 	oo.unit = OUTPUT_CODEPOINTS;
 	oo.max_chunks = ROUTER_MAX_CHUNKS;
-	if (output_split(text, strlen(text), &oo, &ch, err, sizeof err) != 0) {
+	if (output_split(masked, strlen(masked), &oo, &ch, err, sizeof err) != 0) {
 		log_error("cannot split a message: %s", err);
 		output_chunks_free(&ch);
+		free(masked);
 		return;
 	}
 	if (ch.cut_bytes > 0)
@@ -67,6 +72,7 @@ bot_say_buttons(struct bot *b, const char *channel, const char *thread,
 			log_warn("posting to %s failed", channel);
 	}
 	output_chunks_free(&ch);
+	free(masked);
 }
 
 void
@@ -77,61 +83,104 @@ bot_say(struct bot *b, const char *channel, const char *thread, const char *text
 
 /* ---- secrets and audit -------------------------------------------------- */
 
-static void
-mask_string(json_t *s, const char *secret)
-{
-	const char *v = json_string_value(s);
-	size_t sl = strlen(secret);
-	struct buf out;
-	const char *p;
+/*
+ * Every secret value the bot knows: the chat tokens, secret [vars] and
+ * [users.NAME.vars], and every secret in the per-user store. Shorter than
+ * ROUTER_MIN_SECRET they are left out: masking "ab" everywhere would garble
+ * every post (the store refuses such secrets; the config ones are tokens).
+ */
+#define ROUTER_MIN_SECRET 4
 
-	if (v == NULL || sl < 4 || strstr(v, secret) == NULL)
+static void
+secrets_add(struct router_secrets *l, const char *v)
+{
+	if (v == NULL || strlen(v) < ROUTER_MIN_SECRET)
 		return;
-	buf_init(&out, 0);
-	while ((p = strstr(v, secret)) != NULL) {
-		buf_append(&out, v, (size_t)(p - v));
-		buf_puts(&out, "***");
-		v = p + sl;
-	}
-	buf_puts(&out, v);
-	json_string_set(s, out.data);
-	buf_free(&out);
+	l->v = xgrow(l->v, &l->cap, l->n + 1, sizeof *l->v);
+	l->v[l->n++] = v;
 }
 
 static void
-mask_walk(json_t *v, const char *const *secrets, size_t n)
+secrets_add_cb(const char *v, void *arg)
 {
-	size_t i, k;
+	secrets_add(arg, v);
+}
+
+static void
+secrets_add_kvv(struct router_secrets *l, const struct cfg_kvv *v)
+{
+	size_t i;
+
+	for (i = 0; i < v->n; i++)
+		if (v->v[i].secret)
+			secrets_add(l, v->v[i].value.s);
+}
+
+void
+router_secrets_collect(const struct cfg *c, struct router_secrets *l)
+{
+	size_t i;
+
+	memset(l, 0, sizeof *l);
+	secrets_add(l, c->slack.bot_token.value);
+	secrets_add(l, c->slack.app_token.value);
+	secrets_add(l, c->mattermost.token.value);
+	secrets_add_kvv(l, &c->vars);
+	for (i = 0; i < c->nusers; i++)
+		secrets_add_kvv(l, &c->users[i].vars);
+	uservars_foreach_secret(uservars_shared(), secrets_add_cb, l);
+}
+
+void
+router_secrets_free(struct router_secrets *l)
+{
+	free(l->v);
+	memset(l, 0, sizeof *l);
+}
+
+char *
+router_mask_text(const struct cfg *c, const char *text)
+{
+	struct router_secrets l;
+	char *out;
+
+	router_secrets_collect(c, &l);
+	out = l.n ? audit_mask(text, l.v, l.n) : xstrdup(text);
+	router_secrets_free(&l);
+	return out;
+}
+
+static void
+mask_walk(json_t *v, const struct router_secrets *l)
+{
+	size_t i;
 	const char *key;
 	json_t *x;
 
 	if (json_is_string(v)) {
-		for (k = 0; k < n; k++)
-			mask_string(v, secrets[k]);
+		char *m = audit_mask(json_string_value(v), l->v, l->n);
+
+		if (strcmp(m, json_string_value(v)) != 0)
+			json_string_set(v, m);
+		free(m);
 	} else if (json_is_object(v)) {
 		json_object_foreach(v, key, x)
-			mask_walk(x, secrets, n);
+			mask_walk(x, l);
 	} else if (json_is_array(v)) {
 		json_array_foreach(v, i, x)
-			mask_walk(x, secrets, n);
+			mask_walk(x, l);
 	}
 }
 
 void
 bot_mask_secrets(const struct bot_gen *gen, json_t *v)
 {
-	const struct cfg *c = gen->cfg;
-	const char *secrets[3];
-	size_t n = 0;
+	struct router_secrets l;
 
-	if (c->slack.bot_token.value)
-		secrets[n++] = c->slack.bot_token.value;
-	if (c->slack.app_token.value)
-		secrets[n++] = c->slack.app_token.value;
-	if (c->mattermost.token.value)
-		secrets[n++] = c->mattermost.token.value;
-	if (n > 0)
-		mask_walk(v, secrets, n);
+	router_secrets_collect(gen->cfg, &l);
+	if (l.n > 0)
+		mask_walk(v, &l);
+	router_secrets_free(&l);
 }
 
 static const char *
@@ -151,8 +200,7 @@ bot_audit(struct bot *b, const char *event, json_t *fields)
 		"chat_user_id", "user_name", "channel", "thread", "alias", "parameters",
 		"status", "exit_code", "http_status", "duration_ms" };
 	struct audit_record r;
-	const struct cfg *c;
-	const char *secrets[3];
+	struct router_secrets sl;
 	const char *k;
 	json_t *v;
 	struct buf detail;
@@ -166,10 +214,14 @@ bot_audit(struct bot *b, const char *event, json_t *fields)
 		return;
 	}
 	memset(&r, 0, sizeof r);
-	for (e = AUDIT_REQUESTED; e <= AUDIT_FINISHED; e++)
-		if (strcmp(audit_event_name((enum audit_event)e), event) == 0)
+	/* every event audit.c knows (it says "unknown" past the last one) */
+	for (e = AUDIT_REQUESTED; e < 256; e++) {
+		const char *name = audit_event_name((enum audit_event)e);
+
+		if (strcmp(name, "unknown") == 0 || strcmp(name, event) == 0)
 			break;
-	if (e > AUDIT_FINISHED) {
+	}
+	if (e >= 256 || strcmp(audit_event_name((enum audit_event)e), event) != 0) {
 		/* a confirmation dropped by the bot (reload, shutdown) is a cancel */
 		if (strcmp(event, "dropped") == 0)
 			e = AUDIT_CANCELED;
@@ -224,16 +276,12 @@ bot_audit(struct bot *b, const char *event, json_t *fields)
 		}
 	}
 	r.detail = detail.len ? detail.data : NULL;
-	c = b->gen->cfg;
-	if (c->slack.bot_token.value)
-		secrets[r.nsecrets++] = c->slack.bot_token.value;
-	if (c->slack.app_token.value)
-		secrets[r.nsecrets++] = c->slack.app_token.value;
-	if (c->mattermost.token.value)
-		secrets[r.nsecrets++] = c->mattermost.token.value;
-	r.secrets = r.nsecrets ? secrets : NULL;
+	router_secrets_collect(b->gen->cfg, &sl);
+	r.secrets = sl.v;
+	r.nsecrets = sl.n;
 	if (audit_write(b->audit, &r, err, sizeof err) != 0)
 		log_error("audit log: %s", err);
+	router_secrets_free(&sl);
 	buf_free(&detail);
 	json_decref(fields);
 }
@@ -351,11 +399,14 @@ pending_cmd_context(const struct pending_cmd *pc)
 	json_t *conf = json_object();
 	char t[32];
 	struct buf ap;
+	size_t i;
 
 	fmt_duration(pc->timeout_ms, t, sizeof t);
 	buf_init(&ap, 0);
 	join_names(&ap, &a->confirm.approvers, "");
-	join_names(&ap, &a->confirm.approver_groups, " (group)");
+	for (i = 0; i < a->confirm.approver_groups.n; i++)
+		buf_printf(&ap, "%s%s%s", ap.len ? (i == 0 ? " or " : ", ") : "",
+		    i == 0 ? "members of " : "", a->confirm.approver_groups.v[i].s);
 	json_object_set_new(conf, "id", json_string(pc->confirm_id));
 	json_object_set_new(conf, "requester", json_string(pc->who.name));
 	json_object_set_new(conf, "what", json_string(pc->what ? pc->what : ""));
@@ -364,6 +415,9 @@ pending_cmd_context(const struct pending_cmd *pc)
 	json_object_set_new(conf, "approvers", json_string(ap.data ? ap.data : ""));
 	json_object_set_new(conf, "needed", json_integer(a->confirm.approvals ?
 	    a->confirm.approvals : 1));
+	json_object_set_new(conf, "allow_self", json_boolean(a->confirm.allow_self ||
+	    a->confirm.approvers.n + a->confirm.approver_groups.n == 0));
+	json_object_set_new(conf, "approved", json_integer(0));
 	json_object_set_new(ctx, "confirm", conf);
 	buf_free(&ap);
 	return ctx;
@@ -449,6 +503,13 @@ describe_action(const struct bot_gen *gen, const struct cfg_alias *a, const json
 	}
 }
 
+char *
+router_describe_action(const struct bot_gen *gen, const struct cfg_alias *a,
+    const json_t *ctx)
+{
+	return describe_action(gen, a, ctx);
+}
+
 static const char *const *
 strv_ptrs(const struct cfg_strv *v)
 {
@@ -499,7 +560,7 @@ ask_confirmation(struct cmd_ctx *cx, size_t alias_idx, json_t *params, const cha
 	pc->gen = gen_ref(cx->gen);
 	pc->alias_idx = alias_idx;
 	pc->params = params;
-	identity_resolve(c, cx->who.platform, cx->who.chat_id, cx->who.chat_name, &pc->who);
+	identity_copy(&pc->who, &cx->who);
 	pc->channel_id = xstrdup(cx->ev->channel_id);
 	pc->channel_name = xstrdup(cx->ev->channel_name);
 	pc->thread_id = xstrdup(cx->thread);
@@ -560,19 +621,30 @@ ask_confirmation(struct cmd_ctx *cx, size_t alias_idx, json_t *params, const cha
 	json_object_set_new(ctx, "user", identity_to_json(&cx->who));
 	text = messages_render(cx->gen->msgs, MSG_CONFIRM_PROMPT, ctx);
 	if (wants_buttons(b, c)) {
-		struct chat_button btn[2];
-		char v1[32], v2[32];
+		struct chat_button btn[3];
+		char v1[32], v2[32], v3[32];
+		size_t nb = 0;
 
+		/* With approvers: Approve, Deny (an approver turns it down) and
+		 * Cancel (the requester withdraws it). Who clicked is checked
+		 * when the click comes in, exactly as a typed command. */
 		snprintf(v1, sizeof v1, "confirm:%s", pc->confirm_id);
-		snprintf(v2, sizeof v2, "cancel:%s", pc->confirm_id);
+		snprintf(v2, sizeof v2, "deny:%s", pc->confirm_id);
+		snprintf(v3, sizeof v3, "cancel:%s", pc->confirm_id);
 		memset(btn, 0, sizeof btn);
-		btn[0].label = "Approve";
-		btn[0].value = v1;
-		btn[0].primary = true;
-		btn[1].label = "Cancel";
-		btn[1].value = v2;
-		btn[1].danger = true;
-		bot_say_buttons(b, cx->channel, cx->thread, text, btn, 2);
+		btn[nb].label = "Approve";
+		btn[nb].value = v1;
+		btn[nb++].primary = true;
+		if (a->confirm.approvers.n + a->confirm.approver_groups.n > 0) {
+			btn[nb].label = "Deny";
+			btn[nb].value = v2;
+			btn[nb++].danger = true;
+		}
+		btn[nb].label = "Cancel";
+		btn[nb].value = v3;
+		btn[nb].danger = nb == 1;
+		nb++;
+		bot_say_buttons(b, cx->channel, cx->thread, text, btn, nb);
 	} else {
 		bot_say(b, cx->channel, cx->thread, text);
 	}
@@ -709,7 +781,7 @@ request_one(struct cmd_ctx *cx, size_t alias_idx, json_t *params)
 		struct identity who;
 
 		/* the runner takes its own copy of the identity */
-		identity_resolve(c, cx->who.platform, cx->who.chat_id, cx->who.chat_name, &who);
+		identity_copy(&who, &cx->who);
 		submit(b, cx->gen, alias_idx, json_incref(params), &who,
 		    cx->ev->channel_id, cx->ev->channel_name, cx->thread, cx->ev->is_direct,
 		    cmd_id, NULL);
@@ -718,7 +790,7 @@ request_one(struct cmd_ctx *cx, size_t alias_idx, json_t *params)
 
 static void
 refuse(struct cmd_ctx *cx, const struct cfg_alias *a, int msg, const char *audit_event,
-    const char *why, const json_t *params)
+    const char *why, const json_t *params, const struct policy_verdict *v)
 {
 	json_t *ctx = cmd_context(cx), *f;
 
@@ -731,6 +803,10 @@ refuse(struct cmd_ctx *cx, const struct cfg_alias *a, int msg, const char *audit
 	if (params != NULL)
 		json_object_set(f, "parameters", (json_t *)params);
 	json_object_set_new(f, "reason", json_string(why));
+	if (v != NULL) {
+		json_object_set_new(f, "rule", json_string(v->rule));
+		json_object_set_new(f, "why", json_string(v->detail));
+	}
 	bot_audit(cx->b, audit_event, f);
 }
 
@@ -741,6 +817,7 @@ handle_alias(struct cmd_ctx *cx)
 	struct alias_match m;
 	const struct cfg_alias *a;
 	struct policy_request pr;
+	struct policy_verdict verdict;
 	char why[ACK_ERR_LEN];
 	size_t idx;
 	json_t *ctx;
@@ -784,10 +861,11 @@ handle_alias(struct cmd_ctx *cx)
 	pr.channel_id = cx->ev->channel_id;
 	pr.channel_name = cx->ev->channel_name;
 	pr.is_direct = cx->ev->is_direct;
-	if (!policy_check(&pr, why, sizeof why)) {
-		log_info("%s denied to %s in %s: %s", a->name, cx->who.name,
-		    cx->ev->channel_id, why);
-		refuse(cx, a, MSG_NOT_ALLOWED, "denied", why, m.params);
+	if (!policy_decide(&pr, &verdict)) {
+		log_info("%s denied to %s in %s: %s (%s)", a->name, cx->who.name,
+		    cx->ev->channel_id, verdict.reason, verdict.rule);
+		refuse(cx, a, MSG_NOT_ALLOWED, "denied", verdict.reason, m.params,
+		    &verdict);
 		alias_match_clear(&m);
 		return;
 	}
@@ -796,7 +874,7 @@ handle_alias(struct cmd_ctx *cx)
 	if (alias_apply_immutable(cx->gen->aliases, a, m.params, ctx, why, sizeof why) != 0) {
 		log_info("%s refused to %s in %s: %s", a->name, cx->who.name,
 		    cx->ev->channel_id, why);
-		refuse(cx, a, MSG_BAD_COMMAND, "refused", why, m.params);
+		refuse(cx, a, MSG_BAD_COMMAND, "refused", why, m.params, NULL);
 		json_decref(ctx);
 		alias_match_clear(&m);
 		return;
@@ -884,6 +962,14 @@ router_on_event(void *arg, const struct chat_event *ev)
 	if (cx.thread == NULL && ev->message_id != NULL && wants_threads(b, c))
 		cx.thread = ev->message_id;
 
+	/* The per-user store, opened on first use (the config load has already
+	 * checked that its file loads). */
+	if (uservars_shared() == NULL) {
+		char err[ACK_ERR_LEN];
+
+		if (uservars_shared_open(c->bot.state_file, err, sizeof err) == NULL)
+			log_error("user variables are unavailable: %s", err);
+	}
 	if (identity_resolve(c, ev->platform, ev->user_id, ev->user_name, &cx.who) != 0) {
 		json_t *ctx = cmd_context(&cx), *f;
 
@@ -896,8 +982,13 @@ router_on_event(void *arg, const struct chat_event *ev)
 		bot_audit(b, "refused", f);
 		goto out;
 	}
-	log_debug("command from %s (%s %s) in %s: %s", cx.who.name, ev->platform,
-	    ev->user_id, ev->channel_id, cmd);
+	if (builtin_is_sensitive(cmd))
+		log_debug("command from %s (%s %s) in %s: %.*s (the rest is not logged)",
+		    cx.who.name, ev->platform, ev->user_id, ev->channel_id,
+		    (int)strcspn(cmd, " \t"), cmd);
+	else
+		log_debug("command from %s (%s %s) in %s: %s", cx.who.name, ev->platform,
+		    ev->user_id, ev->channel_id, cmd);
 
 	if (b->state != BOT_RUNNING) {
 		json_t *ctx = cmd_context(&cx);
@@ -909,10 +1000,14 @@ router_on_event(void *arg, const struct chat_event *ev)
 	if (ev->kind == CHAT_ACTION) {
 		const char *v = ev->action_value ? ev->action_value : "";
 
+		/* The clicker is cx.who, resolved from the platform's user id
+		 * of the click: the same checks as typing the command. */
 		if (strncmp(v, "confirm:", 8) == 0)
 			builtin_confirm(&cx, v + 8);
 		else if (strncmp(v, "cancel:", 7) == 0)
 			builtin_cancel(&cx, v + 7);
+		else if (strncmp(v, "deny:", 5) == 0)
+			builtin_deny(&cx, v + 5);
 		else
 			log_warn("unknown button value from %s in %s", cx.who.name, ev->channel_id);
 		goto out;

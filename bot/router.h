@@ -3,12 +3,17 @@
  *
  * A message is for the bot when it starts with the command prefix, mentions
  * the bot, or is a direct message. The speaker is resolved (identity.h), then
- * the text goes to a built-in (help, confirm, cancel, pending, whoami), else
+ * the text goes to a built-in (help, confirm, cancel, deny, pending, whoami,
+ * why, set, unset, vars), else
  * to the alias engine; no match gets a helpful reply with the closest
  * commands, a tie names the candidates. A matched alias is checked
  * (policy.h), then either waits for confirmation (confirm.h, one uv timer)
- * or goes to the runner. A button click (CHAT_ACTION, "confirm:ID" or
- * "cancel:ID") takes exactly the same path as typing `confirm ID`.
+ * or goes to the runner. A button click (CHAT_ACTION, "confirm:ID",
+ * "deny:ID" or "cancel:ID") takes exactly the same path as typing
+ * `confirm ID`: the clicker is resolved from the click's platform user id,
+ * never from anything the button carries.
+ *
+ * Everything posted goes through bot_say, which masks every secret value.
  *
  * Replies go to the channel and thread the command came from.
  */
@@ -37,8 +42,21 @@ void bot_say_buttons(struct bot *b, const char *channel, const char *thread,
 /* Writes one audit line (when an audit log is configured). fields is a JSON
  * object whose reference is taken; secret values are masked. */
 void bot_audit(struct bot *b, const char *event, json_t *fields);
-/* Replaces, in every string of v, each configured secret value by "***". */
+/* Replaces, in every string of v, each secret value by "***". */
 void bot_mask_secrets(const struct bot_gen *gen, json_t *v);
+
+/* Every secret value the bot must never show: chat tokens, secret [vars]
+ * and [users.NAME.vars], and the per-user store's secrets (at least 4
+ * bytes each). The strings are borrowed from c and the store: use the list
+ * at once. */
+struct router_secrets {
+	const char **v;
+	size_t n, cap;
+};
+void router_secrets_collect(const struct cfg *c, struct router_secrets *l);
+void router_secrets_free(struct router_secrets *l);
+/* text with every secret replaced by "***". New string. */
+char *router_mask_text(const struct cfg *c, const char *text);
 
 /* One command being handled: who said what where. */
 struct cmd_ctx {
@@ -57,9 +75,12 @@ json_t *cmd_context(const struct cmd_ctx *cx);
 
 /* builtins.c: runs a built-in command; false if text is not one. */
 bool builtin_dispatch(struct cmd_ctx *cx);
-/* confirm/cancel by id, from a typed command or a button. */
+/* confirm/cancel/deny by id, from a typed command or a button. */
 void builtin_confirm(struct cmd_ctx *cx, const char *id_text);
 void builtin_cancel(struct cmd_ctx *cx, const char *id_text);
+void builtin_deny(struct cmd_ctx *cx, const char *id_text);
+/* true for a command whose arguments must not be logged (set VALUE). */
+bool builtin_is_sensitive(const char *text);
 
 /* Renders message id (messages.h) with ctx and says it to the command's
  * channel. ctx is borrowed. */
@@ -70,6 +91,12 @@ void cmd_reply_msg(struct cmd_ctx *cx, int msg_id, const json_t *ctx);
 struct pending_cmd;
 void pending_cmd_free(void *p);
 void router_run_confirmed(struct bot *b, struct pending_cmd *pc, const char *confirm_id);
+/* "What will run" for alias a rendered against ctx (runner_context): the
+ * argv quoted as a shell would need it, or the HTTP method and URL; secrets
+ * masked. New string. */
+char *router_describe_action(const struct bot_gen *gen, const struct cfg_alias *a,
+    const json_t *ctx);
+
 /* The alias name and "what will run" of a pending payload. */
 const char *pending_cmd_alias(const struct pending_cmd *pc);
 json_t *pending_cmd_context(const struct pending_cmd *pc);

@@ -131,6 +131,11 @@ bool cfg_read_kvv(const struct cfg_tab *tab, const char *key, bool scalars_ok,
 /* The same over a table already in hand (tab is that table). */
 void cfg_read_kvv_table(const struct cfg_tab *tab, bool scalars_ok,
     struct cfg_kvv *out);
+/* The same; with secrets_ok a value may also be a secret reference
+ * ({ env = "NAME" } / { file = "PATH" }), resolved at once (when the load
+ * resolves secrets; a missing one is an error) into a kv marked secret. */
+void cfg_read_kvv_table_ex(const struct cfg_tab *tab, bool scalars_ok, bool secrets_ok,
+    struct cfg_kvv *out);
 /* A sub-table: true and *child set when present and a table; reported when
  * present and not a table. */
 bool cfg_read_table(const struct cfg_tab *tab, const char *key,

@@ -722,12 +722,20 @@ void
 cfg_read_kvv_table(const struct cfg_tab *tab, bool scalars_ok,
     struct cfg_kvv *out)
 {
+	cfg_read_kvv_table_ex(tab, scalars_ok, false, out);
+}
+
+void
+cfg_read_kvv_table_ex(const struct cfg_tab *tab, bool scalars_ok, bool secrets_ok,
+    struct cfg_kvv *out)
+{
 	size_t i;
 
 	for (i = 0; i < tab->t->n; i++) {
 		const struct toml_keyval *kv = &tab->t->items[i];
 		char path[256];
 		char *s;
+		bool secret = false;
 
 		cfg_keypath(tab, kv->key, path, sizeof path);
 		if (strlen(kv->key) != kv->keylen) {
@@ -735,19 +743,42 @@ cfg_read_kvv_table(const struct cfg_tab *tab, bool scalars_ok,
 			    "a key must not contain a NUL character (\\u0000)");
 			continue;
 		}
-		if (has_nul(tab, path, &kv->value))
-			continue;
-		s = scalars_ok ? cfg_scalar_string(&kv->value) :
-		    cfg_plain_string(&kv->value);
-		if (s == NULL) {
-			cfg_expected(tab, kv, scalars_ok ?
-			    "a string, number or boolean" : "a string");
-			continue;
+		if (secrets_ok && kv->value.type == TOML_TABLE) {
+			struct cfg_secret sec;
+
+			memset(&sec, 0, sizeof sec);
+			if (!cfg_read_secret(tab, kv->key, &sec))
+				continue;
+			if (tab->x->resolve_secrets) {
+				size_t before = tab->x->d->nerrors;
+
+				cfg_resolve_secret(tab->x, &sec, path, true, NULL);
+				if (tab->x->d->nerrors != before || sec.value == NULL) {
+					cfg_secret_free(&sec);
+					continue;
+				}
+			}
+			s = xstrdup(sec.value ? sec.value : "");
+			cfg_secret_free(&sec);
+			secret = true;
+		} else {
+			if (has_nul(tab, path, &kv->value))
+				continue;
+			s = scalars_ok ? cfg_scalar_string(&kv->value) :
+			    cfg_plain_string(&kv->value);
+			if (s == NULL) {
+				cfg_expected(tab, kv, secrets_ok ?
+				    "a string, number, boolean, or a secret "
+				    "{ env = \"NAME\" } / { file = \"PATH\" }" : scalars_ok ?
+				    "a string, number or boolean" : "a string");
+				continue;
+			}
 		}
 		out->v = xrealloc(out->v, (out->n + 1) * sizeof *out->v);
 		out->v[out->n].key = xstrdup(kv->key);
 		out->v[out->n].value.s = s;
 		out->v[out->n].value.pos = cfg_pos_of(kv->value.pos);
+		out->v[out->n].secret = secret;
 		out->n++;
 	}
 }
@@ -808,6 +839,8 @@ cfg_kvv_free(struct cfg_kvv *v)
 
 	for (i = 0; i < v->n; i++) {
 		free(v->v[i].key);
+		if (v->v[i].secret && v->v[i].value.s != NULL)
+			explicit_bzero(v->v[i].value.s, strlen(v->v[i].value.s));
 		free(v->v[i].value.s);
 	}
 	free(v->v);

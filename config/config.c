@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "../bot/log.h"
+#include "../bot/uservars.h"
 
 /* A config file bigger than this is certainly a mistake. */
 #define CFG_FILE_MAX (16u << 20)
@@ -88,13 +89,14 @@ http_url_ok(const char *u)
 }
 
 /* Reads a table of variables ([vars], [users.NAME.vars]): names are
- * identifiers (templates reach them as {{system.NAME}}). */
+ * identifiers (templates reach them as {{system.NAME}}). A value may be a
+ * secret reference ({ env = "NAME" } or { file = "PATH" }). */
 static void
 read_vars(const struct cfg_tab *tab, struct cfg_kvv *out)
 {
 	size_t i;
 
-	cfg_read_kvv_table(tab, true, out);
+	cfg_read_kvv_table_ex(tab, true, true, out);
 	for (i = 0; i < out->n; i++)
 		if (!ident_ok(out->v[i].key)) {
 			const struct toml_keyval *kv = cfg_get(tab, out->v[i].key);
@@ -676,6 +678,31 @@ check_adapter(struct cfg_ctx *x, const struct cfg_tab *root)
 		    c->bot.adapter == CFG_ADAPTER_MATTERMOST, NULL);
 }
 
+/*
+ * [bot].state_file holds people's variables: if it exists it must load, so
+ * that a corrupt file stops the bot at start (and check-config reports it)
+ * instead of people's values being silently dropped. Only when secrets are
+ * resolved: that is, on the machine that runs the bot.
+ */
+static void
+check_state_file(struct cfg_ctx *x, const struct cfg_tab *root)
+{
+	const struct toml_value *bot = toml_table_get(root->t, "bot");
+	const struct toml_value *v = NULL;
+	struct toml_pos pos = { 0, 0 };
+	char err[ACK_ERR_LEN];
+
+	if (!x->resolve_secrets || x->c->bot.state_file == NULL)
+		return;
+	if (bot != NULL && bot->type == TOML_TABLE)
+		v = toml_table_get(bot->u.table, "state_file");
+	if (v != NULL)
+		pos = v->pos;
+	if (uservars_check_file(x->c->bot.state_file, err, sizeof err) != 0)
+		diag_add(x->d, DIAG_ERROR, x->file, pos.line, pos.col,
+		    "key \"bot.state_file\": %s", err);
+}
+
 /* --- the root ------------------------------------------------------------- */
 
 static void
@@ -799,6 +826,7 @@ read_all(struct cfg_ctx *x, const struct toml_table *rt)
 	check_chat_ids(x);
 	cfg_check_aliases(x);
 	check_adapter(x, &root);
+	check_state_file(x, &root);
 }
 
 static int

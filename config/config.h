@@ -49,6 +49,12 @@ struct cfg_strv {
 struct cfg_kv {
 	char *key;
 	struct cfg_str value;
+	/* [vars] and [users.NAME.vars] only: the value came from
+	 * { env = "NAME" } or { file = "PATH" } and is a secret. value.s is
+	 * then the resolved secret ("" when secrets were not resolved); it is
+	 * masked in everything the bot posts or audits, never logged, and wiped
+	 * when freed. */
+	bool secret;
 };
 
 struct cfg_kvv {
