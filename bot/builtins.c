@@ -891,6 +891,13 @@ policy:
 	    cx->ev->channel_id), v.allowed ? "allowed" : "refused", v.rule, v.detail);
 	if (!v.allowed)
 		goto done;
+	if (router_runas_missing(a, &cx->who, err, sizeof err)) {
+		buf_printf(&b, "\nIt would still be refused: %s.", err);
+		goto done;
+	}
+	if (a->handler == CFG_HANDLER_EXEC && a->exec.run_as_user)
+		buf_printf(&b, "\nIt would run as the unix account %s.",
+		    cx->who.user->unix_user);
 	why_confirm(&b, cx, a);
 	if (one != NULL && json_is_object(one)) {
 		char *what;

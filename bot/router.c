@@ -739,6 +739,19 @@ visible_cb(const struct cfg_alias *a, void *arg)
 	return policy_check(&pr, NULL, 0);
 }
 
+bool
+router_runas_missing(const struct cfg_alias *a, const struct identity *who, char *why,
+    size_t whylen)
+{
+	if (a->handler != CFG_HANDLER_EXEC || !a->exec.run_as_user)
+		return false;
+	if (who->user != NULL && who->user->unix_user != NULL)
+		return false;
+	ack_err(why, whylen, "it runs as your unix account, and you have none "
+	    "(unix_user in your [users] entry)");
+	return true;
+}
+
 static void
 reply_unknown(struct cmd_ctx *cx)
 {
@@ -866,6 +879,13 @@ handle_alias(struct cmd_ctx *cx)
 		    cx->ev->channel_id, verdict.reason, verdict.rule);
 		refuse(cx, a, MSG_NOT_ALLOWED, "denied", verdict.reason, m.params,
 		    &verdict);
+		alias_match_clear(&m);
+		return;
+	}
+	if (router_runas_missing(a, &cx->who, why, sizeof why)) {
+		log_info("%s refused to %s in %s: %s", a->name, cx->who.name,
+		    cx->ev->channel_id, why);
+		refuse(cx, a, MSG_BAD_COMMAND, "refused", why, m.params, NULL);
 		alias_match_clear(&m);
 		return;
 	}

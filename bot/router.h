@@ -91,6 +91,12 @@ void cmd_reply_msg(struct cmd_ctx *cx, int msg_id, const json_t *ctx);
 struct pending_cmd;
 void pending_cmd_free(void *p);
 void router_run_confirmed(struct bot *b, struct pending_cmd *pc, const char *confirm_id);
+/* true (with why) when alias a runs as the requester's unix account
+ * (exec.run_as_user) and who has none: it is refused before anything is
+ * asked or run. */
+bool router_runas_missing(const struct cfg_alias *a, const struct identity *who,
+    char *why, size_t whylen);
+
 /* "What will run" for alias a rendered against ctx (runner_context): the
  * argv quoted as a shell would need it, or the HTTP method and URL; secrets
  * masked. New string. */

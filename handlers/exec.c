@@ -19,6 +19,19 @@
  * the last close callback, so it is never called from within start() or
  * cancel(), and the state is freed right after.
  *
+ * Run as (exec.run_as_user): the action runs as the requester's
+ * [users.NAME].unix_user. An alias that asks for it never runs for a user
+ * without one, and never when the bot cannot switch (not root, unless the
+ * account is the bot's own). As root, the child must get the account's uid,
+ * primary gid and supplementary groups; libuv's setuid/setgid path drops
+ * every supplementary group (setgroups(0)), so the program is started
+ * through the helper ackbot-runas (tools/ackbot-runas.c), found next to the
+ * ackbot binary (or in /usr/libexec/ackbot, /usr/local/libexec/ackbot),
+ * which must be a root-owned file that only root can write. The helper calls
+ * initgroups, setgid, setuid, then execs the program. Without the helper,
+ * libuv switches uid and gid and the supplementary groups are empty (a
+ * warning is logged once).
+ *
  * Environment: the child does NOT inherit the bot's environment, which holds
  * the bot's own secrets (tokens). It gets PATH, HOME, LANG and TZ from the
  * bot (PATH defaults to /usr/local/bin:/usr/bin:/bin), then the alias's env
@@ -88,6 +101,7 @@ struct exec_run {
 	size_t envc, envcap;
 	char *cwd;
 	char *user;                     /* the account it runs as, or NULL */
+	char **spawn_argv;              /* through the run-as helper, or NULL */
 };
 
 static void run_finish(struct exec_run *run);
@@ -173,6 +187,79 @@ lookup_user(const char *name, uid_t *uid, gid_t *gid, char **home,
 	return 0;
 }
 
+#define RUNAS_HELPER "ackbot-runas"
+
+/* A file root may execute without handing control to someone else: a
+ * regular, executable file owned by root that only root can write. */
+static bool
+helper_ok(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+		return false;
+	if (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)) ||
+	    !(st.st_mode & S_IXUSR))
+		return false;
+	return true;
+}
+
+/* The run-as helper's path, looked up once; NULL if there is none. */
+static const char *
+runas_helper(void)
+{
+	static bool looked;
+	static char found[4096];
+	static const char *const dirs[] = { "/usr/libexec/ackbot", "/usr/local/libexec/ackbot" };
+	char self[4000];
+	ssize_t n;
+	size_t i;
+
+	if (looked)
+		return found[0] ? found : NULL;
+	looked = true;
+	n = readlink("/proc/self/exe", self, sizeof self - 1);
+	if (n > 0) {
+		char *slash;
+
+		self[n] = '\0';
+		slash = strrchr(self, '/');
+		if (slash != NULL) {
+			*slash = '\0';
+			snprintf(found, sizeof found, "%s/%s", self, RUNAS_HELPER);
+			if (helper_ok(found))
+				return found;
+		}
+	}
+	for (i = 0; i < ACK_ARRAY_LEN(dirs); i++) {
+		snprintf(found, sizeof found, "%s/%s", dirs[i], RUNAS_HELPER);
+		if (helper_ok(found))
+			return found;
+	}
+	found[0] = '\0';
+	log_warn("exec: %s not found next to ackbot (nor in /usr/libexec/ackbot): actions "
+	    "that run as a unix account get its uid and primary gid but no supplementary "
+	    "groups", RUNAS_HELPER);
+	return NULL;
+}
+
+/* Puts the helper in front of argv: HELPER USER UID GID -- argv... */
+static void
+wrap_argv(struct exec_run *run, const char *helper, uid_t uid, gid_t gid)
+{
+	char **v = xcalloc(run->argc + 6, sizeof *v);
+	size_t i;
+
+	v[0] = xstrdup(helper);
+	v[1] = xstrdup(run->user);
+	v[2] = xasprintf("%lu", (unsigned long)uid);
+	v[3] = xasprintf("%lu", (unsigned long)gid);
+	v[4] = xstrdup("--");
+	for (i = 0; i < run->argc; i++)
+		v[5 + i] = run->argv[i];        /* borrowed: freed with run->argv */
+	run->spawn_argv = v;
+}
+
 static int
 render_all(struct exec_run *run, uv_process_options_t *o, char *err, size_t errlen)
 {
@@ -225,15 +312,23 @@ render_all(struct exec_run *run, uv_process_options_t *o, char *err, size_t errl
 			    "cannot run as \"%s\": the bot is not running as root",
 			    inv->unix_user);
 		}
-		if (geteuid() == 0) {
-			/* libuv drops every supplementary group (setgroups(0)),
-			 * then sets gid and uid: the child has the account's uid
-			 * and primary gid only. */
-			o->flags |= UV_PROCESS_SETUID | UV_PROCESS_SETGID;
-			o->uid = uid;
-			o->gid = gid;
-		}
 		run->user = xstrdup(inv->unix_user);
+		if (geteuid() == 0) {
+			const char *helper = runas_helper();
+
+			if (helper != NULL) {
+				/* the helper sets uid, gid and every group */
+				wrap_argv(run, helper, uid, gid);
+			} else {
+				/* libuv drops every supplementary group
+				 * (setgroups(0)), then sets gid and uid: the
+				 * child has the account's uid and primary gid
+				 * only. */
+				o->flags |= UV_PROCESS_SETUID | UV_PROCESS_SETGID;
+				o->uid = uid;
+				o->gid = gid;
+			}
+		}
 	}
 
 	/* The environment: a minimal base, never the bot's own. */
@@ -403,6 +498,11 @@ run_free(struct exec_run *run)
 	for (i = 0; i < run->argc; i++)
 		free(run->argv[i]);
 	free(run->argv);
+	if (run->spawn_argv != NULL) {
+		for (i = 0; i < 5; i++)
+			free(run->spawn_argv[i]);
+		free(run->spawn_argv);
+	}
 	for (i = 0; i < run->envc; i++)
 		free(run->envp[i]);
 	free(run->envp);
@@ -566,8 +666,8 @@ exec_start(struct invocation *inv, handler_done_cb done, void *arg,
 	stdio[1].data.stream = (uv_stream_t *)&run->out.pipe;
 	stdio[2].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
 	stdio[2].data.stream = (uv_stream_t *)&run->err.pipe;
-	o.file = run->argv[0];
-	o.args = run->argv;
+	o.file = run->spawn_argv ? run->spawn_argv[0] : run->argv[0];
+	o.args = run->spawn_argv ? run->spawn_argv : run->argv;
 	o.env = run->envp;
 	o.cwd = run->cwd;
 	o.stdio = stdio;
