@@ -15,6 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "adapters/mattermost.h"
+#include "adapters/slack.h"
+#include "adapters/ws.h"
 #include "alias.h"
 #include "audit.h"
 #include "confirm.h"
@@ -610,13 +613,6 @@ app_run(const struct app_opts *o)
 	}
 	diag_free(&d);
 	b->gen->serial = 1;
-	if (b->gen->cfg->bot.adapter != CFG_ADAPTER_CONSOLE) {
-		fprintf(stderr, "ackbot: adapter \"%s\" is not built yet in this version; "
-		    "use adapter = \"console\"\n",
-		    b->gen->cfg->bot.adapter == CFG_ADAPTER_SLACK ? "slack" : "mattermost");
-		gen_unref(b->gen);
-		return 1;
-	}
 	apply_logging(b, b->gen->cfg);
 
 	if (!(curl_version_info(CURLVERSION_NOW)->features & CURL_VERSION_THREADSAFE) &&
@@ -642,24 +638,48 @@ app_run(const struct app_opts *o)
 	adapter_gen = gen_ref(b->gen);
 	memset(&host, 0, sizeof host);
 	host.loop = &loop;
-	host.http = NULL;               /* the console needs none */
+	host.http = NULL;
 	host.cfg = adapter_gen->cfg;
 	host.on_event = router_on_event;
 	host.on_end = on_adapter_end;
 	host.arg = b;
-	b->adapter = console_adapter_new(&host, adapter_gen->cfg->bot.console_user,
-	    o->json_output);
-	log_info("ackbot %s starting: config %s, adapter %s, %zu alias%s", ACKBOT_VERSION,
-	    b->config_path, b->adapter->ops->name, b->gen->cfg->naliases,
-	    b->gen->cfg->naliases == 1 ? "" : "es");
+	err[0] = '\0';
+	switch (adapter_gen->cfg->bot.adapter) {
+	case CFG_ADAPTER_SLACK:
+		host.http = app_http(b);
+		b->adapter = host.http ? slack_adapter_new(&host, err, sizeof err) : NULL;
+		break;
+	case CFG_ADAPTER_MATTERMOST:
+		host.http = app_http(b);
+		b->adapter = host.http ? mattermost_adapter_new(&host, err, sizeof err) : NULL;
+		break;
+	case CFG_ADAPTER_CONSOLE:
+	default:
+		/* the console needs no HTTP client */
+		b->adapter = console_adapter_new(&host, adapter_gen->cfg->bot.console_user,
+		    o->json_output);
+		break;
+	}
 	b->state = BOT_RUNNING;
-	if (b->adapter->ops->start(b->adapter, err, sizeof err) != 0) {
-		log_error("%s", err);
+	if (b->adapter == NULL) {
+		log_error("cannot start the adapter: %s", err[0] ? err : "no HTTP client");
 		b->exit_code = 1;
-		app_stop(b, "adapter start failure");
+		app_stop(b, "adapter failure");
+	} else {
+		log_info("ackbot %s starting: config %s, adapter %s, %zu alias%s",
+		    ACKBOT_VERSION, b->config_path, b->adapter->ops->name,
+		    b->gen->cfg->naliases, b->gen->cfg->naliases == 1 ? "" : "es");
+		if (b->adapter->ops->start(b->adapter, err, sizeof err) != 0) {
+			log_error("%s", err);
+			b->exit_code = 1;
+			app_stop(b, "adapter start failure");
+		}
 	}
 
 	uv_run(&loop, UV_RUN_DEFAULT);
+	/* libwebsockets on a foreign loop frees its context only on a second
+	 * destroy once the loop has let go of its handles (c-style.md 6.8). */
+	ws_context_final_destroy();
 
 	status = b->exit_code;
 	confirm_free(b->confirms);

@@ -459,6 +459,7 @@ read_immutable(const struct cfg_tab *tab, struct cfg_kvv *out)
 		out->v[out->n].key = xstrdup(kv->key);
 		out->v[out->n].value.s = v;
 		out->v[out->n].value.pos = cfg_pos_of(kv->value.pos);
+		out->v[out->n].secret = false;
 		out->n++;
 	}
 }

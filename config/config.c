@@ -808,6 +808,7 @@ read_all(struct cfg_ctx *x, const struct toml_table *rt)
 			    (c->messages.n + 1) * sizeof *c->messages.v);
 			c->messages.v[c->messages.n].key = xstrdup(mk->key);
 			c->messages.v[c->messages.n].value.s = NULL;
+			c->messages.v[c->messages.n].secret = false;
 			cfg_read_str(&t, mk->key, &c->messages.v[c->messages.n].value);
 			if (c->messages.v[c->messages.n].value.s == NULL)
 				free(c->messages.v[c->messages.n].key);
