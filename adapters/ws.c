@@ -44,6 +44,9 @@
 #define WS_STOP_GRACE_MS 2000
 #define WS_CONN_MAGIC 0x77736331u       /* "wsc1" */
 #define WS_MAX_VHOSTS 8
+/* lws 4.1 writes Close frames with write protocol 4 (LWS_WRITE_CLOSE in its
+ * private headers; the public enum leaves the slot out, ABI-stable). */
+#define WS_WRITE_CLOSE ((enum lws_write_protocol)4)
 
 enum conn_state {
 	CS_RESOLVING,           /* uv_getaddrinfo in flight */
@@ -96,6 +99,7 @@ struct ws_conn {
 	bool rx_active;
 	bool rx_binary;
 	bool rx_overflow;               /* over the limit: closing with 1009 */
+	bool closing_sent;              /* the close handshake has started */
 	size_t max_message;
 
 	struct ws_msgq outq;
@@ -650,6 +654,35 @@ ws_conn_is_ready(const struct ws_conn *c)
 
 /* ---- the lws protocol callback ------------------------------------------ */
 
+/*
+ * Sends our Close frame (from WRITEABLE only) and gives the peer 3 s to
+ * answer with its own, after which lws drops the connection. lws 4.1 has no
+ * public call for a polite close from the client side: returning -1 from
+ * WRITEABLE is taken for a failed write, and a timeout kill is treated as
+ * a violent death; both drop TCP without a Close frame. So the frame is
+ * written here, and the peer's answering Close ends the connection (see
+ * LWS_CALLBACK_WS_PEER_INITIATED_CLOSE).
+ */
+static int
+conn_close_handshake(struct ws_conn *c, struct lws *wsi, enum lws_close_status status,
+    const char *reason)
+{
+	unsigned char buf[LWS_PRE + 64];
+	size_t rl = strlen(reason), n;
+
+	if (rl > 32)
+		rl = 32;
+	buf[LWS_PRE] = (unsigned char)((int)status >> 8);
+	buf[LWS_PRE + 1] = (unsigned char)((int)status & 0xff);
+	memcpy(buf + LWS_PRE + 2, reason, rl);
+	n = rl + 2;
+	c->closing_sent = true;
+	if (lws_write(wsi, buf + LWS_PRE, n, WS_WRITE_CLOSE) < (int)n)
+		return -1;
+	lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, 3);
+	return 0;
+}
+
 static int
 cb_append_headers(struct ws_conn *c, struct lws *wsi, void *in, size_t len)
 {
@@ -718,10 +751,13 @@ cb_writeable(struct ws_conn *c, struct lws *wsi)
 	int n;
 
 	if (c->rx_overflow) {
-		lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
-		    (unsigned char *)"message too big", 15);
-		return -1;
+		if (!c->closing_sent)
+			return conn_close_handshake(c, wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
+			    "message too big");
+		return 0;
 	}
+	if (c->closing_sent)
+		return 0;
 	if (m != NULL && c->link != NULL) {
 		n = lws_write(wsi, m->data + LWS_PRE, m->len, LWS_WRITE_TEXT);
 		if (n < (int)m->len) {
@@ -735,11 +771,9 @@ cb_writeable(struct ws_conn *c, struct lws *wsi)
 			lws_callback_on_writable(wsi);
 		return 0;
 	}
-	if (c->close_requested || c->link == NULL) {
+	if ((c->close_requested || c->link == NULL) && !c->closing_sent)
 		/* Queue flushed: Close 1000, then wait for the peer's Close. */
-		lws_close_reason(wsi, LWS_CLOSE_STATUS_NORMAL, (unsigned char *)"bye", 3);
-		return -1;
-	}
+		return conn_close_handshake(c, wsi, LWS_CLOSE_STATUS_NORMAL, "bye");
 	return 0;
 }
 
@@ -796,8 +830,9 @@ ws_callback_inner(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		if (c == NULL)
 			return -1;
 		if (c->close_requested || c->link == NULL) {
-			lws_close_reason(wsi, LWS_CLOSE_STATUS_NORMAL, (unsigned char *)"bye", 3);
-			return -1;
+			c->close_requested = true;
+			lws_callback_on_writable(wsi);  /* Close from WRITEABLE */
+			return 0;
 		}
 		c->state = CS_OPEN;
 		c->opened_at = ack_now_ms();
@@ -832,6 +867,8 @@ ws_callback_inner(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 
 			c->close_code = code;
 			log_escape(rs, sizeof rs, len > 2 ? (const char *)b + 2 : "", rl);
+			if (c->closing_sent)
+				return -1;      /* the answer to our Close: done */
 			if (!c->close_requested)
 				snprintf(c->why, sizeof c->why, "the server closed the connection "
 				    "(code %d%s%s)", code, rl ? ": " : "", rs);

@@ -486,6 +486,8 @@ test_ws_lifecycle(void **state)
 		if (i == 1) {
 			assert_string_equal(json_string_value(json_object_get(x, "closed_by")),
 			    "client");
+			/* a Close frame, not a dropped TCP connection */
+			assert_int_equal(json_integer_value(json_object_get(x, "close_code")), 1000);
 			old_closed = json_number_value(json_object_get(x, "closed_at"));
 		}
 		if (i == 2)
@@ -544,6 +546,11 @@ test_ws_too_big(void **state)
 	wait_closes(&t, 1, 10000);
 	assert_non_null(strstr(t.last_why, "limit"));
 	wait_hellos(&t, 2, 15000);
+	r = fake_ctl(&t.fake, "connections", NULL, NULL);
+	/* closed by us with 1009 (message too big) */
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(r, 0), "close_code")),
+	    1009);
+	json_decref(r);
 	inject_and_wait_ack(&t, "small again");
 	finish_t(&t);
 }
