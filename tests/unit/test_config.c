@@ -881,6 +881,91 @@ test_messages_and_vars(void **state)
 	diag_free(&d);
 }
 
+/* [vars] and [users.NAME.vars] may hold secrets: resolved at load, marked
+ * secret, "" without resolution, and a missing one is an error. */
+static void
+test_secret_vars(void **state)
+{
+	char path[] = "/tmp/ackbot-secretvar-XXXXXX";
+	struct diag d;
+	struct cfg *c = NULL;
+	char *text;
+	int fd;
+
+	(void)state;
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "file-secret-42\n", 15), 15);
+	close(fd);
+	chmod(path, 0600);
+	setenv("ACKBOT_TEST_VAR_SECRET", "env-secret-99", 1);
+	text = NULL;
+	assert_true(asprintf(&text, "[vars]\nplain = \"x\"\napi = { env = "
+	    "\"ACKBOT_TEST_VAR_SECRET\" }\n[users.al]\nconsole = \"al\"\n"
+	    "[users.al.vars]\ntok = { file = \"%s\" }\n" ALIAS_OK, path) > 0);
+	c = load(text, &d);
+	if (c == NULL)
+		dump(&d);
+	assert_non_null(c);
+	assert_int_equal(c->vars.n, 2);
+	assert_false(c->vars.v[0].secret);
+	assert_true(c->vars.v[1].secret);
+	assert_string_equal(c->vars.v[1].value.s, "env-secret-99");
+	assert_true(c->users[0].vars.v[0].secret);
+	assert_string_equal(c->users[0].vars.v[0].value.s, "file-secret-42");
+	cfg_free(c);
+	diag_free(&d);
+
+	/* not resolved (check-config --no-secrets): "" and still secret */
+	diag_init(&d);
+	assert_int_equal(cfg_load_buffer(F, text, strlen(text), false, &c, &d), 0);
+	assert_true(c->vars.v[1].secret);
+	assert_string_equal(c->vars.v[1].value.s, "");
+	cfg_free(c);
+	diag_free(&d);
+	free(text);
+
+	/* missing: an error that never shows a value; a plain table is wrong */
+	unsetenv("ACKBOT_TEST_VAR_SECRET");
+	c = load("[vars]\napi = { env = \"ACKBOT_TEST_VAR_SECRET\" }\n"
+	    "bad = { nope = 1 }\n" ALIAS_OK, &d);
+	assert_null(c);
+	expect_diag(&d, DIAG_ERROR, 2, 15, "vars.api", "not set");
+	expect_diag(&d, DIAG_ERROR, 0, 0, "unknown key \"nope\"");
+	diag_free(&d);
+	unlink(path);
+}
+
+/* A state file that exists must load: a corrupt one stops the load. */
+static void
+test_state_file(void **state)
+{
+	char dir[] = "/tmp/ackbot-state-XXXXXX";
+	char path[256], *text = NULL;
+	struct diag d;
+	struct cfg *c;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/vars.json", dir);
+	assert_true(asprintf(&text, "[bot]\nstate_file = \"%s\"\n" ALIAS_OK, path) > 0);
+	c = load(text, &d);             /* missing: fine */
+	assert_non_null(c);
+	cfg_free(c);
+	diag_free(&d);
+	f = fopen(path, "w");
+	fputs("{\"version\": 1, \"users\": {\"al\": {\"x\": ", f);
+	fclose(f);
+	c = load(text, &d);
+	assert_null(c);
+	expect_diag(&d, DIAG_ERROR, 2, 14, "bot.state_file", path, "not valid JSON");
+	diag_free(&d);
+	free(text);
+	unlink(path);
+	rmdir(dir);
+}
+
 static void
 test_file_errors(void **state)
 {
@@ -920,6 +1005,8 @@ main(void)
 		cmocka_unit_test(test_toml_syntax_error),
 		cmocka_unit_test(test_messages_and_vars),
 		cmocka_unit_test(test_file_errors),
+		cmocka_unit_test(test_secret_vars),
+		cmocka_unit_test(test_state_file),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
