@@ -96,7 +96,7 @@ test_example_loads(void **state)
 	assert_string_equal(c->bot.console_user, "alice");
 	assert_int_equal(c->bot.max_concurrent, 8);
 	assert_false(c->slack.present);
-	assert_int_equal(c->naliases, 6);
+	assert_int_equal(c->naliases, 7);
 	assert_int_equal(c->nusers, 3);
 	assert_int_equal(c->ngroups, 2);
 
