@@ -708,6 +708,13 @@ bi_whoami(struct cmd_ctx *cx, const char *args)
 	if (cx->who.user && cx->who.user->unix_user)
 		buf_printf(&b, "\nUnix account for actions that run as you: %s",
 		    cx->who.user->unix_user);
+	if (!cx->who.guest) {
+		size_t nv = uservars_count(uservars_shared(), cx->who.name);
+
+		if (nv > 0)
+			buf_printf(&b, "\nVariables you set: %zu (`%svars` lists them)", nv,
+			    c->bot.prefix);
+	}
 	buf_puts(&b, "\nYou may run here: ");
 	for (i = 0; i < c->naliases; i++) {
 		const struct cfg_alias *a = &c->aliases[i];
