@@ -10,11 +10,17 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: ackbot [--config FILE]              run the bot (default config: $ACKBOT_CONFIG\n"
-	    "                                           or " ACKBOT_DEFAULT_CONFIG ")\n"
-	    "       ackbot check-config FILE            validate a config file\n"
-	    "       ackbot parse-format FORMAT TEXT     show the parameters FORMAT extracts from TEXT\n"
-	    "       ackbot test-alias --config FILE TEXT  show which alias TEXT runs, with its parameters\n"
+	    "usage: ackbot [--config FILE] [--json]     run the bot (default config: $ACKBOT_CONFIG\n"
+	    "                                           or " ACKBOT_DEFAULT_CONFIG ");\n"
+	    "                                           --json: console posts as JSON lines\n"
+	    "       ackbot check-config [--no-secrets] FILE\n"
+	    "                                           validate a config file (exit 0 valid, 2 not);\n"
+	    "                                           --no-secrets: do not read env/file secrets\n"
+	    "       ackbot parse-format [--multiple] FORMAT TEXT\n"
+	    "                                           the parameters FORMAT extracts from TEXT (JSON)\n"
+	    "       ackbot test-alias --config FILE TEXT\n"
+	    "                                           which alias and format TEXT runs, with its\n"
+	    "                                           parameters (JSON)\n"
 	    "       ackbot --version | --help\n");
 }
 
