@@ -27,6 +27,7 @@
 #include "messages.h"
 #include "router.h"
 #include "runner.h"
+#include "uservars.h"
 #include "util.h"
 
 /* ---- generations -------------------------------------------------------- */
@@ -632,6 +633,13 @@ app_run(const struct app_opts *o)
 	b->confirms = confirm_new(&(struct confirm_opts){ .now_ms = loop_clock,
 	    .clock_arg = &loop });
 	apply_audit(b, b->gen->cfg);
+	/* The per-user variable store is read once, at start: a corrupt file
+	 * stops the bot rather than silently losing people's values. */
+	if (uservars_shared_open(b->gen->cfg->bot.state_file, err, sizeof err) == NULL) {
+		log_error("%s", err);
+		fprintf(stderr, "ackbot: %s; not starting\n", err);
+		b->exit_code = 2;
+	}
 
 	/* The adapter keeps a pointer to the config it started with: that
 	 * generation stays alive until the adapter has stopped. */
@@ -644,7 +652,9 @@ app_run(const struct app_opts *o)
 	host.on_end = on_adapter_end;
 	host.arg = b;
 	err[0] = '\0';
-	switch (adapter_gen->cfg->bot.adapter) {
+	switch (b->exit_code != 0 ? -1 : (int)adapter_gen->cfg->bot.adapter) {
+	case -1:
+		break;          /* not starting: no adapter */
 	case CFG_ADAPTER_SLACK:
 		host.http = app_http(b);
 		b->adapter = host.http ? slack_adapter_new(&host, err, sizeof err) : NULL;
@@ -661,7 +671,9 @@ app_run(const struct app_opts *o)
 		break;
 	}
 	b->state = BOT_RUNNING;
-	if (b->adapter == NULL) {
+	if (b->exit_code != 0) {
+		app_stop(b, "start-up failure");
+	} else if (b->adapter == NULL) {
 		log_error("cannot start the adapter: %s", err[0] ? err : "no HTTP client");
 		b->exit_code = 1;
 		app_stop(b, "adapter failure");
@@ -680,6 +692,7 @@ app_run(const struct app_opts *o)
 	/* libwebsockets on a foreign loop frees its context only on a second
 	 * destroy once the loop has let go of its handles (c-style.md 6.8). */
 	ws_context_final_destroy();
+	uservars_shared_close();
 
 	status = b->exit_code;
 	confirm_free(b->confirms);

@@ -31,6 +31,10 @@ static const char *const event_names[] = {
 	[AUDIT_REFUSED] = "refused",
 	[AUDIT_STARTED] = "started",
 	[AUDIT_FINISHED] = "finished",
+	[AUDIT_QUEUED] = "queued",
+	[AUDIT_DROPPED] = "dropped",
+	[AUDIT_VAR_SET] = "var_set",
+	[AUDIT_VAR_UNSET] = "var_unset",
 };
 
 const char *

@@ -47,6 +47,10 @@ enum audit_event {
 	AUDIT_REFUSED,
 	AUDIT_STARTED,
 	AUDIT_FINISHED,
+	AUDIT_QUEUED,           /* over a concurrency limit, waiting to start */
+	AUDIT_DROPPED,          /* a pending confirmation dropped by the bot (reload, shutdown) */
+	AUDIT_VAR_SET,          /* a person set a user-scoped variable (value never logged) */
+	AUDIT_VAR_UNSET,
 };
 
 /* "requested", "confirmation_asked", ... */

@@ -25,7 +25,7 @@
  * account is the bot's own). As root, the child must get the account's uid,
  * primary gid and supplementary groups; libuv's setuid/setgid path drops
  * every supplementary group (setgroups(0)), so the program is started
- * through the helper ackbot-runas (tools/ackbot-runas.c), found next to the
+ * through the helper ackbot-runas (handlers/runas/ackbot-runas.c), found next to the
  * ackbot binary (or in /usr/libexec/ackbot, /usr/local/libexec/ackbot),
  * which must be a root-owned file that only root can write. The helper calls
  * initgroups, setgid, setuid, then execs the program. Without the helper,

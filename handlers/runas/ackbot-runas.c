@@ -22,10 +22,12 @@
  * execute) / 127 (program not found), with a line on stderr.
  *
  * Build (one C file, no dependencies):
- *     add_executable(ackbot-runas tools/ackbot-runas.c)
+ *     add_executable(ackbot-runas handlers/runas/ackbot-runas.c)
  * and install it next to the ackbot binary, owned by root, mode 0755.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <grp.h>
 #include <limits.h>
