@@ -165,6 +165,10 @@ cfg_keypath(const struct cfg_tab *tab, const char *key, char *out, size_t outlen
 	cfg_path_join(out, outlen, tab->path, key);
 }
 
+static void path_vdiag(const struct cfg_tab *tab, enum diag_severity sev,
+    struct toml_pos pos, const char *fullpath, const char *fmt, va_list ap)
+    ACK_PRINTF(5, 0);
+
 static void
 path_vdiag(const struct cfg_tab *tab, enum diag_severity sev,
     struct toml_pos pos, const char *fullpath, const char *fmt, va_list ap)

@@ -52,6 +52,9 @@ parse_id(const char *s, unsigned long *out)
 	return 0;
 }
 
+static void die(int status, const char *what, const char *arg)
+    __attribute__((noreturn));
+
 static void
 die(int status, const char *what, const char *arg)
 {

@@ -88,6 +88,9 @@ lookup(const struct special *list, const char *section, const char *name)
 	return NULL;
 }
 
+static void check(bool ok, const char *section, const char *name, const char *fmt, ...)
+    ACK_PRINTF(4, 5);
+
 static void
 check(bool ok, const char *section, const char *name, const char *fmt, ...)
 {
