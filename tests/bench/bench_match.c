@@ -198,6 +198,7 @@ run(size_t n)
 	report("all", all, nh + nm);
 	report("matching", hit, nh);
 	report("no match", miss, nm);
+	printf("  (%zu of %zu messages matched an alias)\n", matched, (size_t)MESSAGES + 1000);
 	free(all);
 	free(hit);
 	free(miss);
