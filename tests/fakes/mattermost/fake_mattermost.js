@@ -10,6 +10,7 @@ const { EventEmitter } = require('node:events');
 const fs = require('node:fs');
 const http = require('node:http');
 const https = require('node:https');
+const { monitorEventLoopDelay } = require('node:perf_hooks');
 const { WebSocketServer } = require('ws');
 
 const { ControlError, readBody, listen, closeServer } = require('../lib/http_util');
@@ -152,6 +153,9 @@ const CONTROL_ROUTES = {
   wait_errors: ['POST'],
   wait_messages: ['POST'],
   wait_clicks: ['POST'],
+  bench_inject: ['POST'],
+  bench_report: ['GET', 'POST'],
+  bench_posts: ['GET', 'POST'],
 };
 
 // Filters accepted by the list and wait endpoints, per record kind.
@@ -170,6 +174,8 @@ const FILTERS = {
 const camel = (s) => s.replace(/_([a-z])/g, (_, c) => c.toUpperCase());
 const clone = (v) => (v === undefined ? undefined : JSON.parse(JSON.stringify(v)));
 const isObj = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
+// Monotonic high-resolution clock in microseconds (for the benchmarks).
+const hrUs = () => Number(process.hrtime.bigint()) / 1000;
 
 function pem(v) {
   if (!v) return undefined;
@@ -218,6 +224,7 @@ class FakeMattermost extends EventEmitter {
     this.seq = 0;
     this.lastMs = 0;
     this.gcra = new Map();
+    this.benchRuns = new Map();
     this.clearState();
   }
 
@@ -228,6 +235,7 @@ class FakeMattermost extends EventEmitter {
     this.users = new Map(this.initialUsers.map((u) => [u.id, { ...u }]));
     this.channels = new Map(this.initialChannels.map((c) => [c.id, { ...c, members: [...(c.members || [])] }]));
     this.postStore = new Map();
+    this.replyIds = new Map(); // root id → ids of the posts stored with that root_id (so replyStats is not a scan of every post)
     this.callLog = [];
     this.postLog = [];
     this.updateLog = [];
@@ -359,6 +367,7 @@ class FakeMattermost extends EventEmitter {
 
   async stop() {
     this.waiters.cancelAll();
+    if (this.benchEld) this.benchEld.disable();
     for (const s of this.socks.values()) {
       this.clearSockTimers(s);
       s.ws.terminate();
@@ -414,6 +423,7 @@ class FakeMattermost extends EventEmitter {
     const rec = {
       seq: ++this.seq,
       at: Date.now(),
+      hr_us: hrUs(),
       method: req.method,
       path: url.pathname,
       query: Object.fromEntries(url.searchParams),
@@ -663,8 +673,9 @@ class FakeMattermost extends EventEmitter {
   replyStats(rootId) {
     let count = 0;
     let last = 0;
-    for (const p of this.postStore.values()) {
-      if (p.root_id === rootId && !p.delete_at) {
+    for (const id of this.replyIds.get(rootId) || []) {
+      const p = this.postStore.get(id);
+      if (p && p.root_id === rootId && !p.delete_at) {
         count += 1;
         last = Math.max(last, p.create_at);
       }
@@ -785,6 +796,7 @@ class FakeMattermost extends EventEmitter {
     this.postLog.push({
       seq: ++this.seq,
       at: Date.now(),
+      hr_us: rec.hr_us,
       id: post.id,
       user_id: user.id,
       channel_id: ch.id,
@@ -861,6 +873,10 @@ class FakeMattermost extends EventEmitter {
       pending_post_id: fields.pending_post_id || '',
     };
     this.postStore.set(post.id, post);
+    if (post.root_id) {
+      if (!this.replyIds.has(post.root_id)) this.replyIds.set(post.root_id, new Set());
+      this.replyIds.get(post.root_id).add(post.id);
+    }
     const ch = this.channels.get(post.channel_id);
     if (ch) {
       ch.last_post_at = now;
@@ -1207,6 +1223,7 @@ class FakeMattermost extends EventEmitter {
     this.eventLog.push({
       seq: ++this.seq,
       at: Date.now(),
+      hr_us: hrUs(),
       event: ev.event,
       ws_seq: seq,
       connection: sock ? sock.num : null,
@@ -1894,6 +1911,101 @@ class FakeMattermost extends EventEmitter {
     const u = this.userArg(args.user || args.user_id, this.config.bot_user_id);
     ch.members = ch.members.filter((m) => m !== u.id);
     return { ok: true, channel_id: ch.id, members: [...ch.members] };
+  }
+
+  // ---------------------------------------------------- control: bench
+
+  /**
+   * Benchmarks (tests/bench/bench_mm.py): injects `count` posts at `rate`
+   * per second, paced here so that the driver's own speed does not matter,
+   * round robin over `channels` and `users`; `text` has `{i}` replaced by
+   * the post's index. Answers at once; `bench_report` says when each
+   * `posted` event was written to the bot (process.hrtime, microseconds).
+   */
+  async benchInject(args = {}) {
+    const rate = Number(args.rate);
+    const count = Number(args.count);
+    const tag = String(args.tag || '');
+    const channels = (Array.isArray(args.channels) && args.channels.length ? args.channels : ['town-square'])
+      .map((c) => this.channelArg({ channel: String(c) }).id);
+    const users = Array.isArray(args.users) && args.users.length ? args.users.map(String) : ['alice'];
+    const text = typeof args.text === 'string' ? args.text : 'ping {i}';
+    if (!tag || !(rate > 0) || !Number.isInteger(count) || count < 0 || count > 1e6) {
+      throw new ControlError(400, { ok: false, error: 'tag_rate_count_required' });
+    }
+    if (this.benchRuns.has(tag)) throw new ControlError(409, { ok: false, error: 'tag_in_use', tag });
+    const bot = this.config.bot_user_id;
+    const run = {
+      tag, rate, count, next: 0, items: [], lags: [], done: count === 0, errors: [],
+      start_hr_us: hrUs() + 1000 * Number(args.delay_ms ?? 20), end_hr_us: null,
+    };
+    // how long this event loop was blocked meanwhile (a fake too slow to
+    // keep up shows here); one monitor at a time
+    if (this.benchEld) this.benchEld.disable();
+    this.benchEld = monitorEventLoopDelay({ resolution: 1 });
+    this.benchEld.enable();
+    run.eld = this.benchEld;
+    this.benchRuns.set(tag, run);
+    const tick = () => {
+      const now = hrUs();
+      let due = 0;
+      while (run.next < count) {
+        due = run.start_hr_us + (run.next * 1e6) / rate;
+        if (due > now) break;
+        const i = run.next++;
+        run.lags.push(hrUs() - due);
+        // injectPost has no await: the events are written (and logged)
+        // before it returns.
+        const k0 = this.eventLog.length;
+        this.injectPost({
+          channel: channels[i % channels.length], user: users[i % users.length], message: text.split('{i}').join(String(i)),
+        }).catch((err) => run.errors.push(String(err && err.message)));
+        const ev = this.eventLog.slice(k0).find((e) => e.user_id === bot && e.event === 'posted' && e.written);
+        run.items.push([i, ev ? ev.hr_us : null]);
+      }
+      if (run.next < count) {
+        setTimeout(tick, Math.max(0, Math.floor((due - hrUs()) / 1000)));
+      } else {
+        run.done = true;
+        run.end_hr_us = hrUs();
+      }
+    };
+    setTimeout(tick, Math.max(0, Math.floor((run.start_hr_us - hrUs()) / 1000)));
+    return { ok: true, tag, start_hr_us: run.start_hr_us };
+  }
+
+  /** A bench run's progress and timings: sent = [[i, sent_hr_us, null, 1], ...]. */
+  async benchReport(args = {}) {
+    const run = this.benchRuns.get(String(args.tag));
+    if (!run) throw new ControlError(404, { ok: false, error: 'unknown_tag', tag: args.tag });
+    const lags = [...run.lags].sort((a, b) => a - b);
+    return {
+      ok: true,
+      tag: run.tag,
+      rate: run.rate,
+      count: run.count,
+      injected: run.next,
+      done: run.done,
+      start_hr_us: run.start_hr_us,
+      end_hr_us: run.end_hr_us,
+      now_hr_us: hrUs(),
+      lag_us: { p50: lags[Math.floor(lags.length / 2)] ?? null, p99: lags[Math.floor(lags.length * 0.99)] ?? null, max: lags[lags.length - 1] ?? null },
+      loop_delay_us: { p99: run.eld.percentile(99) / 1000, max: run.eld.max / 1000 },
+      errors: run.errors.slice(0, 10),
+      sent: run.items.map(([i, hr]) => [i, hr, null, hr === null ? 0 : 1]),
+    };
+  }
+
+  /** The bot's posts after seq `since` (0: all), compactly: posts = [[seq, hr_us, channel_id, message], ...]. */
+  async benchPosts(args = {}) {
+    const since = Number(args.since || 0);
+    const posts = [];
+    for (let k = this.postLog.length - 1; k >= 0 && this.postLog[k].seq > since; k--) {
+      const p = this.postLog[k];
+      posts.push([p.seq, p.hr_us, p.channel_id, p.message]);
+    }
+    posts.reverse();
+    return { ok: true, now_hr_us: hrUs(), last_seq: this.seq, posts };
   }
 
   // ---------------------------------------------------- control: records

@@ -10,6 +10,7 @@ const { EventEmitter } = require('node:events');
 const fs = require('node:fs');
 const http = require('node:http');
 const https = require('node:https');
+const { monitorEventLoopDelay } = require('node:perf_hooks');
 const { WebSocketServer } = require('ws');
 
 const { ControlError, readBody, sendJson, mediaType, mediaParams, listen, closeServer } = require('../lib/http_util');
@@ -132,6 +133,9 @@ const CONTROL_ROUTES = {
   wait_calls: ['POST'],
   wait_errors: ['POST'],
   wait_responses: ['POST'],
+  bench_inject: ['POST'],
+  bench_report: ['GET', 'POST'],
+  bench_posts: ['GET', 'POST'],
 };
 
 // Filters accepted by the list and wait endpoints, per record kind.
@@ -151,6 +155,8 @@ const camel = (s) => s.replace(/_([a-z])/g, (_, c) => c.toUpperCase());
 const uuid = () => crypto.randomUUID();
 const clone = (v) => (v === undefined ? undefined : JSON.parse(JSON.stringify(v)));
 const isObj = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
+// Monotonic high-resolution clock in microseconds (for the benchmarks).
+const hrUs = () => Number(process.hrtime.bigint()) / 1000;
 
 function pem(v) {
   if (!v) return undefined;
@@ -200,6 +206,7 @@ class FakeSlack extends EventEmitter {
     this.lastTsUs = 0;
     this.seq = 0;
     this.rr = 0;
+    this.benchRuns = new Map();
     this.clearState();
   }
 
@@ -288,6 +295,7 @@ class FakeSlack extends EventEmitter {
 
   async stop() {
     this.waiters.cancelAll();
+    if (this.benchEld) this.benchEld.disable();
     for (const d of this.deliveries.values()) clearTimeout(d.timer);
     for (const c of this.conns.values()) {
       this.clearConnTimers(c);
@@ -313,6 +321,7 @@ class FakeSlack extends EventEmitter {
     const rec = {
       seq: ++this.seq,
       at: Date.now(),
+      hr_us: hrUs(),
       method,
       http_method: req.method,
       content_type: req.headers['content-type'] || null,
@@ -672,6 +681,7 @@ class FakeSlack extends EventEmitter {
     this.postLog.push({
       seq: ++this.seq,
       at: Date.now(),
+      hr_us: rec.hr_us,
       channel: ch.id,
       channel_arg: args.channel,
       ts,
@@ -983,6 +993,7 @@ class FakeSlack extends EventEmitter {
 
   onAck(conn, msg, text) {
     const now = Date.now();
+    const hr = hrUs();
     const att = this.envIndex.get(msg.envelope_id);
     if (!att) {
       this.protocolError('ack_unknown_envelope', { connection: conn.id, envelope_id: msg.envelope_id });
@@ -1001,6 +1012,7 @@ class FakeSlack extends EventEmitter {
     const latency = now - att.sent_at;
     const late = latency > this.config.ack_timeout_ms;
     att.acked_at = now;
+    att.ack_hr_us = hr;
     att.ack_latency_ms = latency;
     att.late = late;
     att.state = 'acked';
@@ -1089,6 +1101,8 @@ class FakeSlack extends EventEmitter {
       state: 'queued',
       acked_at: null,
       ack_latency_ms: null,
+      sent_hr_us: null,
+      ack_hr_us: null,
       late: false,
     };
     this.envelopeLog.push(att);
@@ -1123,6 +1137,7 @@ class FakeSlack extends EventEmitter {
       return false;
     }
     this.sendFrame(conn, this.envelopeFrame(d, att));
+    att.sent_hr_us = hrUs();
     att.connection = conn.id;
     att.sent_at = Date.now();
     att.deadline_at = att.sent_at + this.config.ack_timeout_ms;
@@ -1621,6 +1636,103 @@ class FakeSlack extends EventEmitter {
     }
     this.channels.set(args.id, { is_member: true, ...args });
     return { ok: true };
+  }
+
+  // ---------------------------------------------------- control: bench
+
+  /**
+   * Benchmarks (tests/bench/bench_slack.py): injects `count` messages at
+   * `rate` per second, paced here so that the driver's own speed does not
+   * matter, round robin over `channels` (ids) and `users`; `text` has `{i}`
+   * replaced by the message's index. Answers at once; `bench_report` says
+   * when the envelopes were sent and acked (process.hrtime, microseconds).
+   */
+  async benchInject(args = {}) {
+    const rate = Number(args.rate);
+    const count = Number(args.count);
+    const tag = String(args.tag || '');
+    const channels = Array.isArray(args.channels) && args.channels.length ? args.channels.map(String) : ['C0GENERAL'];
+    const users = Array.isArray(args.users) && args.users.length ? args.users.map(String) : ['U0HUMAN01'];
+    const text = typeof args.text === 'string' ? args.text : 'ping {i}';
+    if (!tag || !(rate > 0) || !Number.isInteger(count) || count < 0 || count > 1e6) {
+      throw new ControlError(400, { ok: false, error: 'tag_rate_count_required' });
+    }
+    if (this.benchRuns.has(tag)) throw new ControlError(409, { ok: false, error: 'tag_in_use', tag });
+    for (const ch of channels) this.channelFor({ channel: ch });
+    const run = {
+      tag, rate, count, next: 0, items: [], lags: [], done: count === 0, errors: [],
+      start_hr_us: hrUs() + 1000 * Number(args.delay_ms ?? 20), end_hr_us: null,
+    };
+    // how long this event loop was blocked meanwhile (a fake too slow to
+    // keep up shows here); one monitor at a time
+    if (this.benchEld) this.benchEld.disable();
+    this.benchEld = monitorEventLoopDelay({ resolution: 1 });
+    this.benchEld.enable();
+    run.eld = this.benchEld;
+    this.benchRuns.set(tag, run);
+    const tick = () => {
+      const now = hrUs();
+      let due = 0;
+      while (run.next < count) {
+        due = run.start_hr_us + (run.next * 1e6) / rate;
+        if (due > now) break;
+        const i = run.next++;
+        run.lags.push(hrUs() - due);
+        // injectMessage has no await: its envelopes are sent (and logged)
+        // before it returns.
+        const k0 = this.envelopeLog.length;
+        this.injectMessage({
+          channel: channels[i % channels.length], user: users[i % users.length], text: text.split('{i}').join(String(i)),
+        }).catch((err) => run.errors.push(String(err && err.message)));
+        run.items.push([i, this.envelopeLog.slice(k0).map((att) => att.envelope_id)]);
+      }
+      if (run.next < count) {
+        setTimeout(tick, Math.max(0, Math.floor((due - hrUs()) / 1000)));
+      } else {
+        run.done = true;
+        run.end_hr_us = hrUs();
+      }
+    };
+    setTimeout(tick, Math.max(0, Math.floor((run.start_hr_us - hrUs()) / 1000)));
+    return { ok: true, tag, start_hr_us: run.start_hr_us };
+  }
+
+  /** A bench run's progress and timings: sent = [[i, sent_hr_us, ack_hr_us], ...] (first envelope of each message). */
+  async benchReport(args = {}) {
+    const run = this.benchRuns.get(String(args.tag));
+    if (!run) throw new ControlError(404, { ok: false, error: 'unknown_tag', tag: args.tag });
+    const lags = [...run.lags].sort((a, b) => a - b);
+    const sent = run.items.map(([i, ids]) => {
+      const att = ids.length ? this.envIndex.get(ids[0]) : null;
+      return [i, att ? att.sent_hr_us : null, att ? att.ack_hr_us : null, ids.length];
+    });
+    return {
+      ok: true,
+      tag: run.tag,
+      rate: run.rate,
+      count: run.count,
+      injected: run.next,
+      done: run.done,
+      start_hr_us: run.start_hr_us,
+      end_hr_us: run.end_hr_us,
+      now_hr_us: hrUs(),
+      lag_us: { p50: lags[Math.floor(lags.length / 2)] ?? null, p99: lags[Math.floor(lags.length * 0.99)] ?? null, max: lags[lags.length - 1] ?? null },
+      loop_delay_us: { p99: run.eld.percentile(99) / 1000, max: run.eld.max / 1000 },
+      errors: run.errors.slice(0, 10),
+      sent,
+    };
+  }
+
+  /** The bot's posts after seq `since` (0: all), compactly: posts = [[seq, hr_us, channel, text], ...]. */
+  async benchPosts(args = {}) {
+    const since = Number(args.since || 0);
+    const posts = [];
+    for (let k = this.postLog.length - 1; k >= 0 && this.postLog[k].seq > since; k--) {
+      const p = this.postLog[k];
+      posts.push([p.seq, p.hr_us, p.channel, p.text]);
+    }
+    posts.reverse();
+    return { ok: true, now_hr_us: hrUs(), last_seq: this.seq, posts };
   }
 
   // ---------------------------------------------------- control: records
