@@ -229,6 +229,7 @@ tell_expired(struct cmd_ctx *cx, struct confirm_entry *e)
 	bot_say(cx->b, e->channel, e->thread, text);
 	free(text);
 	json_decref(ctx);
+	router_prompt_decided(cx->b, e->payload, "expired", NULL, NULL);
 }
 
 void
@@ -272,6 +273,7 @@ builtin_confirm(struct cmd_ctx *cx, const char *id_text)
 			cmd_reply_msg(cx, MSG_CONFIRM_APPROVAL, ctx);
 			json_decref(ctx);
 		}
+		pending_cmd_approved(pc, cx->who.name, e);
 		e->payload = NULL;
 		app_remember(b, id, "confirmed");
 		log_info("confirmation %s confirmed by %s: alias=%s", id, cx->who.name, e->alias);
@@ -311,6 +313,7 @@ builtin_confirm(struct cmd_ctx *cx, const char *id_text)
 		    json_integer(pe->needed));
 		cmd_reply_msg(cx, MSG_CONFIRM_APPROVAL, ctx);
 		json_decref(ctx);
+		router_prompt_progress(b, pe->payload, cx->who.name, pe);
 		log_info("confirmation %s approved by %s (%u of %u)", id, cx->who.name,
 		    (unsigned)pe->napproved, (unsigned)pe->needed);
 		bot_audit(b, "approved", json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:i,s:i}",
@@ -374,6 +377,8 @@ turned_down(struct cmd_ctx *cx, struct confirm_entry *e, const char *id, bool de
 	    "status", denied ? "denied" : "canceled"));
 	cmd_reply_msg(cx, denied ? MSG_CONFIRM_DENIED : MSG_CONFIRM_CANCELED, ctx);
 	json_decref(ctx);
+	router_prompt_decided(b, e->payload, denied ? "denied" : "canceled", cx->who.name,
+	    NULL);
 	confirm_entry_free(e);
 	app_confirm_rearm(b);
 }

@@ -87,6 +87,31 @@ static const struct msg_def msg_defs[MSG_COUNT] = {
 	[MSG_SHUTDOWN_WAITING] = { "shutdown_waiting",
 	    "Shutting down: {{ actionalias.name }} ({{ execution.id }}) is still running; "
 	    "waiting up to {{ grace }} for it before canceling it." },
+	/* Where there are buttons, the prompt's message once decided: what
+	 * was asked, the outcome and who decided; no buttons. */
+	[MSG_CONFIRM_OUTCOME] = { "confirm_outcome",
+	    "{{ confirm.requester }} asked for {{ actionalias.name }} ({{ confirm.id }}):\n"
+	    "```\n{{ confirm.what }}\n```\n"
+	    "{% if outcome == 'confirmed' %}\xe2\x9c\x85 Approved by "
+	    "{% if confirm.approved_by %}{{ confirm.approved_by|join(', ') }}"
+	    "{% else %}{{ decided_by }}{% endif %} \xe2\x80\x94 running {{ execution.id }}"
+	    "{% elif outcome == 'refused' %}\xe2\x9b\x94 Approved by "
+	    "{% if confirm.approved_by %}{{ confirm.approved_by|join(', ') }}"
+	    "{% else %}{{ decided_by }}{% endif %}, but not run: {{ reason }} "
+	    "\xe2\x80\x94 nothing ran"
+	    "{% elif outcome == 'denied' %}\xe2\x9d\x8c Denied by {{ decided_by }} "
+	    "\xe2\x80\x94 nothing ran"
+	    "{% elif outcome == 'canceled' %}\xe2\x9d\x8c Canceled by {{ decided_by }} "
+	    "\xe2\x80\x94 nothing ran"
+	    "{% elif outcome == 'expired' %}\xe2\x8c\x9b Expired after {{ confirm.timeout }} "
+	    "\xe2\x80\x94 nothing ran"
+	    "{% else %}\xf0\x9f\x9a\xab Dropped: {{ reason }} \xe2\x80\x94 nothing ran"
+	    "{% endif %}" },
+	/* The prompt's message after a partial approval (buttons kept). */
+	[MSG_CONFIRM_PROGRESS] = { "confirm_progress",
+	    "{{ prompt }}\n\xe2\x98\x91 Approved so far by "
+	    "{{ confirm.approved_by|join(', ') }}: {{ confirm.approved }} of "
+	    "{{ confirm.needed }}; waiting for {{ confirm.needed - confirm.approved }} more." },
 };
 
 struct messages {

@@ -43,6 +43,8 @@ enum msg_id {
 	MSG_BAD_COMMAND,                /* the command matched but cannot run */
 	MSG_SHUTTING_DOWN,
 	MSG_SHUTDOWN_WAITING,
+	MSG_CONFIRM_OUTCOME,            /* the prompt's buttons replaced by the outcome */
+	MSG_CONFIRM_PROGRESS,           /* the prompt with the approvals so far */
 	MSG_COUNT
 };
 

@@ -28,18 +28,29 @@
 
 /* ---- posting ------------------------------------------------------------ */
 
-void
-bot_say_buttons(struct bot *b, const char *channel, const char *thread,
-    const char *text, const struct chat_button *buttons, size_t nbuttons)
+/*
+ * Posts text in parts; buttons go on the last part, and so does cb (called
+ * once, by the adapter, with that part's message id). Returns 0 when cb will
+ * be called, -1 when it will not (nothing posted, or the last part could not
+ * be handed to the adapter). *last, when not NULL, gets the last part's text
+ * as posted (secrets masked), or NULL.
+ */
+static int
+say_parts(struct bot *b, const char *channel, const char *thread, const char *text,
+    const struct chat_button *buttons, size_t nbuttons, chat_post_cb cb, void *arg,
+    char **last)
 {
 	struct output_opts oo;
 	struct output_chunks ch;
 	char err[ACK_ERR_LEN], *masked;
 	size_t i;
+	int rc = -1;
 
+	if (last != NULL)
+		*last = NULL;
 	if (b->adapter == NULL || text == NULL) {
 		log_warn("cannot post to %s: the adapter is stopped", channel ? channel : "?");
-		return;
+		return -1;
 	}
 	/* Nothing the bot posts may show a secret: tokens, secret variables
 	 * of the config and of the per-user store. */
@@ -52,27 +63,42 @@ bot_say_buttons(struct bot *b, const char *channel, const char *thread,
 		log_error("cannot split a message: %s", err);
 		output_chunks_free(&ch);
 		free(masked);
-		return;
+		return -1;
 	}
 	if (ch.cut_bytes > 0)
 		log_info("reply to %s cut: %zu bytes (%zu lines) left out", channel,
 		    ch.cut_bytes, ch.cut_lines);
 	for (i = 0; i < ch.n; i++) {
 		struct chat_post p;
+		bool is_last = i + 1 == ch.n;
 
 		memset(&p, 0, sizeof p);
 		p.channel_id = channel;
 		p.thread_id = thread;
 		p.text = ch.v[i];
-		if (i + 1 == ch.n && b->adapter->supports_buttons) {
+		if (is_last && b->adapter->supports_buttons) {
 			p.buttons = buttons;
 			p.nbuttons = nbuttons;
 		}
-		if (b->adapter->ops->post(b->adapter, &p, NULL, NULL) != 0)
+		if (b->adapter->ops->post(b->adapter, &p, is_last ? cb : NULL,
+		    is_last ? arg : NULL) != 0)
 			log_warn("posting to %s failed", channel);
+		else if (is_last) {
+			rc = 0;
+			if (last != NULL)
+				*last = xstrdup(ch.v[i]);
+		}
 	}
 	output_chunks_free(&ch);
 	free(masked);
+	return rc;
+}
+
+void
+bot_say_buttons(struct bot *b, const char *channel, const char *thread,
+    const char *text, const struct chat_button *buttons, size_t nbuttons)
+{
+	say_parts(b, channel, thread, text, buttons, nbuttons, NULL, NULL, NULL);
 }
 
 void
@@ -337,6 +363,31 @@ base_audit(const struct cmd_ctx *cx)
 
 /* ---- pending confirmations ---------------------------------------------- */
 
+/*
+ * The message holding a confirmation's buttons. Posting is asynchronous:
+ * the message id arrives with the post's callback, possibly after the
+ * confirmation was already decided (a typed confirm, an expiry). So the
+ * record is shared, reference-counted, by the pending command and by the
+ * post callback; a text decided before the id is known waits here and goes
+ * out when the id arrives. Only made where buttons were posted.
+ */
+#define PROMPT_MAX_BUTTONS 3
+
+struct prompt_msg {
+	unsigned refs;
+	struct bot *b;
+	char *channel;
+	char *message_id;               /* from the post callback; NULL until then */
+	char *last_text;                /* the posted text of that message */
+	bool posted;                    /* the post callback came (ok or not) */
+	bool decided;                   /* the final text is set: nothing after it */
+	char *waiting;                  /* an update waiting for message_id */
+	bool waiting_buttons;           /* ... that keeps the buttons */
+	struct chat_button btn[PROMPT_MAX_BUTTONS];
+	char values[PROMPT_MAX_BUTTONS][32];
+	size_t nbtn;
+};
+
 struct pending_cmd {
 	struct bot_gen *gen;
 	size_t alias_idx;
@@ -348,7 +399,111 @@ struct pending_cmd {
 	char *what;
 	uint64_t timeout_ms;
 	char confirm_id[CONFIRM_ID_SIZE];
+	struct prompt_msg *prompt;      /* NULL when no buttons were posted */
+	char *decided_by;               /* who reached the quorum */
+	json_t *approved_by;            /* everyone who approved, in order */
 };
+
+static void
+prompt_unref(struct prompt_msg *p)
+{
+	if (p == NULL || --p->refs > 0)
+		return;
+	free(p->channel);
+	free(p->message_id);
+	free(p->last_text);
+	free(p->waiting);
+	free(p);
+}
+
+/*
+ * text cut to what the adapter takes in one message: when it is too long,
+ * its end is kept (that is where the outcome is said). Secrets masked.
+ */
+static char *
+prompt_fit(struct bot *b, const char *text)
+{
+	struct output_opts oo;
+	struct output_chunks ch;
+	char err[ACK_ERR_LEN], *masked = router_mask_text(b->gen->cfg, text), *out;
+
+	memset(&oo, 0, sizeof oo);
+	oo.max = b->adapter->max_text >= OUTPUT_MIN_MAX ? b->adapter->max_text : 4000;
+	oo.unit = OUTPUT_CODEPOINTS;
+	if (output_measure(masked, strlen(masked), oo.unit) <= oo.max)
+		return masked;
+	oo.max_chunks = 1;
+	if (output_split(masked, strlen(masked), &oo, &ch, err, sizeof err) != 0 || ch.n == 0) {
+		output_chunks_free(&ch);
+		return masked;
+	}
+	out = xstrdup(ch.v[ch.n - 1]);
+	output_chunks_free(&ch);
+	free(masked);
+	return out;
+}
+
+static void
+prompt_send(struct prompt_msg *p, const char *text, bool buttons)
+{
+	struct bot *b = p->b;
+	struct chat_post cp;
+	char *t;
+
+	if (b->adapter == NULL || b->adapter->ops->update == NULL)
+		return;
+	t = prompt_fit(b, text);
+	memset(&cp, 0, sizeof cp);
+	cp.channel_id = p->channel;
+	cp.text = t;
+	if (buttons) {
+		cp.buttons = p->btn;
+		cp.nbuttons = p->nbtn;
+	}
+	if (b->adapter->ops->update(b->adapter, p->channel, p->message_id, &cp, NULL,
+	    NULL) != 0)
+		log_warn("cannot update the confirmation prompt %s in %s", p->message_id,
+		    p->channel);
+	free(t);
+}
+
+static void
+prompt_posted(void *arg, bool ok, const char *message_id, const char *error)
+{
+	struct prompt_msg *p = arg;
+
+	p->posted = true;
+	if (ok && message_id != NULL && *message_id != '\0') {
+		p->message_id = xstrdup(message_id);
+		if (p->waiting != NULL)
+			prompt_send(p, p->waiting, p->waiting_buttons);
+	} else {
+		log_warn("the confirmation prompt in %s was not posted: %s", p->channel,
+		    error ? error : "no message id");
+	}
+	free(p->waiting);
+	p->waiting = NULL;
+	prompt_unref(p);
+}
+
+/* Replaces the prompt's text (with its buttons, or final without). */
+static void
+prompt_set(struct prompt_msg *p, const char *text, bool final)
+{
+	if (p == NULL || p->decided)
+		return;
+	if (final)
+		p->decided = true;
+	if (p->message_id != NULL) {
+		prompt_send(p, text, !final);
+	} else if (!p->posted) {
+		free(p->waiting);
+		p->waiting = xstrdup(text);
+		p->waiting_buttons = !final;
+	}
+}
+
+static void prompt_gone(struct pending_cmd *pc);
 
 void
 pending_cmd_free(void *p)
@@ -357,14 +512,37 @@ pending_cmd_free(void *p)
 
 	if (pc == NULL)
 		return;
+	if (pc->prompt != NULL) {
+		/* Freed undecided: the tracker let it go (expired on its timer,
+		 * or dropped by a reload or at the end), after telling the
+		 * channel. Its buttons go too. */
+		if (!pc->prompt->decided)
+			prompt_gone(pc);
+		prompt_unref(pc->prompt);
+	}
 	gen_unref(pc->gen);
 	json_decref(pc->params);
+	json_decref(pc->approved_by);
 	identity_free(&pc->who);
 	free(pc->channel_id);
 	free(pc->channel_name);
 	free(pc->thread_id);
 	free(pc->what);
+	free(pc->decided_by);
 	free(pc);
+}
+
+void
+pending_cmd_approved(struct pending_cmd *pc, const char *by, const struct confirm_entry *e)
+{
+	uint16_t k;
+
+	free(pc->decided_by);
+	pc->decided_by = xstrdup(by);
+	json_decref(pc->approved_by);
+	pc->approved_by = json_array();
+	for (k = 0; e != NULL && k < e->napproved; k++)
+		json_array_append_new(pc->approved_by, json_string(e->approved[k]));
 }
 
 const char *
@@ -544,6 +722,119 @@ wants_buttons(const struct bot *b, const struct cfg *c)
 	return true;
 }
 
+/* The context of the outcome and progress texts: the confirmation's, with
+ * outcome, decided_by, reason and confirm.approved_by. */
+static json_t *
+prompt_context(const struct pending_cmd *pc, const char *outcome, const char *by,
+    const char *reason)
+{
+	json_t *ctx = pending_cmd_context(pc), *conf = json_object_get(ctx, "confirm");
+	json_t *ab = pc->approved_by ? json_incref(pc->approved_by) : json_array();
+
+	json_object_set_new(ctx, "outcome", json_string(outcome ? outcome : ""));
+	json_object_set_new(ctx, "decided_by", json_string(by ? by : ""));
+	json_object_set_new(ctx, "reason", json_string(reason ? reason : ""));
+	json_object_set_new(conf, "approved", json_integer((json_int_t)json_array_size(ab)));
+	json_object_set_new(conf, "approved_by", ab);
+	return ctx;
+}
+
+void
+router_prompt_decided(struct bot *b, struct pending_cmd *pc, const char *outcome,
+    const char *by, const char *reason)
+{
+	json_t *ctx;
+	char *text;
+
+	if (pc == NULL || pc->prompt == NULL || pc->prompt->decided)
+		return;
+	if (b->adapter == NULL) {
+		pc->prompt->decided = true;
+		return;
+	}
+	ctx = prompt_context(pc, outcome, by, reason);
+	text = messages_render(b->gen->msgs, MSG_CONFIRM_OUTCOME, ctx);
+	{
+		/* Too long for one message (a prompt that took several): "what
+		 * will run" is shortened, so that the outcome still shows. */
+		size_t max = b->adapter->max_text >= OUTPUT_MIN_MAX ? b->adapter->max_text :
+		    4000, n = output_measure(text, strlen(text), OUTPUT_CODEPOINTS);
+		json_t *conf = json_object_get(ctx, "confirm");
+		const char *w = json_string_value(json_object_get(conf, "what"));
+		size_t wn = w ? output_measure(w, strlen(w), OUTPUT_CODEPOINTS) : 0;
+
+		if (n > max && wn > n - max + 2) {
+			size_t keep = wn - (n - max + 2), i = 0, cp = 0;
+			char *cut;
+
+			while (w[i] != '\0') {
+				if (((unsigned char)w[i] & 0xC0) != 0x80 && cp++ == keep)
+					break;
+				i++;
+			}
+			cut = xasprintf("%.*s\xe2\x80\xa6", (int)i, w);
+			json_object_set_new(conf, "what", json_string(cut));
+			free(cut);
+			free(text);
+			text = messages_render(b->gen->msgs, MSG_CONFIRM_OUTCOME, ctx);
+		}
+	}
+	log_debug("confirmation %s: prompt in %s becomes %s%s%s", pc->confirm_id,
+	    pc->prompt->channel, outcome, by ? " by " : "", by ? by : "");
+	prompt_set(pc->prompt, text, true);
+	free(text);
+	json_decref(ctx);
+}
+
+void
+router_prompt_progress(struct bot *b, struct pending_cmd *pc, const char *by,
+    const struct confirm_entry *e)
+{
+	json_t *ctx;
+	char *text;
+
+	if (pc == NULL || pc->prompt == NULL || pc->prompt->decided || b->adapter == NULL)
+		return;
+	pending_cmd_approved(pc, by, e);
+	ctx = prompt_context(pc, "approved", by, NULL);
+	json_object_set_new(json_object_get(ctx, "confirm"), "needed",
+	    json_integer(e->needed));
+	json_object_set_new(ctx, "prompt", json_string(pc->prompt->last_text ?
+	    pc->prompt->last_text : ""));
+	text = messages_render(b->gen->msgs, MSG_CONFIRM_PROGRESS, ctx);
+	prompt_set(pc->prompt, text, false);
+	free(text);
+	json_decref(ctx);
+}
+
+/* A confirmation freed without a decision of the router's: the tracker
+ * expired it on its timer, or the bot dropped it (reload, shutdown, end of
+ * the session). app_remember has already recorded which. */
+static void
+prompt_gone(struct pending_cmd *pc)
+{
+	struct bot *b = pc->prompt->b;
+	const char *what = app_recall(b, pc->confirm_id);
+	const char *reason;
+
+	if (what != NULL && strcmp(what, "expired") == 0) {
+		router_prompt_decided(b, pc, "expired", NULL, NULL);
+		return;
+	}
+	switch (b->state) {
+	case BOT_RUNNING:
+		reason = "its alias was removed or disabled by a configuration reload";
+		break;
+	case BOT_DRAINING:
+		reason = "the session ended";
+		break;
+	default:
+		reason = "the bot is shutting down";
+		break;
+	}
+	router_prompt_decided(b, pc, "dropped", NULL, reason);
+}
+
 static void
 ask_confirmation(struct cmd_ctx *cx, size_t alias_idx, json_t *params, const char *cmd_id)
 {
@@ -644,7 +935,30 @@ ask_confirmation(struct cmd_ctx *cx, size_t alias_idx, json_t *params, const cha
 		btn[nb].value = v3;
 		btn[nb].danger = nb == 1;
 		nb++;
-		bot_say_buttons(b, cx->channel, cx->thread, text, btn, nb);
+		if (b->adapter->ops->update != NULL) {
+			/* Remember the message with the buttons, to replace them
+			 * with the outcome once it is decided. */
+			struct prompt_msg *pm = xcalloc(1, sizeof *pm);
+			size_t k;
+
+			pm->refs = 2;   /* the pending command and the post callback */
+			pm->b = b;
+			pm->channel = xstrdup(cx->channel);
+			for (k = 0; k < nb; k++) {
+				pm->btn[k] = btn[k];
+				snprintf(pm->values[k], sizeof pm->values[k], "%s", btn[k].value);
+				pm->btn[k].value = pm->values[k];
+			}
+			pm->nbtn = nb;
+			pc->prompt = pm;
+			if (say_parts(b, cx->channel, cx->thread, text, btn, nb, prompt_posted,
+			    pm, &pm->last_text) != 0) {
+				pm->posted = true;      /* no callback will come */
+				prompt_unref(pm);
+			}
+		} else {
+			bot_say_buttons(b, cx->channel, cx->thread, text, btn, nb);
+		}
 	} else {
 		bot_say(b, cx->channel, cx->thread, text);
 	}
@@ -711,11 +1025,13 @@ router_run_confirmed(struct bot *b, struct pending_cmd *pc, const char *confirm_
 			    pc->cmd_id, "confirm_id", confirm_id, "alias", now->name,
 			    "user", cur.name, "reason", why));
 			identity_free(&cur);
+			router_prompt_decided(b, pc, "refused", pc->decided_by, why);
 			pending_cmd_free(pc);
 			return;
 		}
 		identity_free(&cur);
 	}
+	router_prompt_decided(b, pc, "confirmed", pc->decided_by, NULL);
 	submit(b, pc->gen, pc->alias_idx, json_incref(pc->params), &pc->who, pc->channel_id,
 	    pc->channel_name, pc->thread_id, pc->is_direct, pc->cmd_id, confirm_id);
 	pending_cmd_free(pc);

@@ -103,6 +103,31 @@ bool router_runas_missing(const struct cfg_alias *a, const struct identity *who,
 char *router_describe_action(const struct bot_gen *gen, const struct cfg_alias *a,
     const json_t *ctx);
 
+/*
+ * The buttons of a confirmation prompt (where the adapter has buttons): the
+ * message that holds them is replaced (adapter update) once the
+ * confirmation is decided, by the [messages] confirm_outcome text, which
+ * keeps what was asked and says what became of it and who decided, without
+ * buttons. outcome: "confirmed", "refused" (approved, but the access check
+ * at run time said no; reason says why), "denied", "canceled", "expired",
+ * "dropped" (reason says why). by: who decided, or NULL. Once per
+ * confirmation; later calls do nothing. A decision made before the prompt's
+ * post has come back waits for its message id. A confirmation freed
+ * without a decision (expired on the timer, dropped by a reload or at the
+ * end) is replaced by pending_cmd_free itself, as "expired" or "dropped".
+ */
+void router_prompt_decided(struct bot *b, struct pending_cmd *pc, const char *outcome,
+    const char *by, const char *reason);
+/* A partial approval by `by`: the prompt (the [messages] confirm_progress
+ * text) lists the approvals so far of pending entry e; buttons kept. */
+struct confirm_entry;
+void router_prompt_progress(struct bot *b, struct pending_cmd *pc, const char *by,
+    const struct confirm_entry *e);
+/* Records who reached the quorum (by) and everyone who approved (e), for
+ * the outcome text; call before router_run_confirmed. */
+void pending_cmd_approved(struct pending_cmd *pc, const char *by,
+    const struct confirm_entry *e);
+
 /* The alias name and "what will run" of a pending payload. */
 const char *pending_cmd_alias(const struct pending_cmd *pc);
 json_t *pending_cmd_context(const struct pending_cmd *pc);

@@ -49,7 +49,7 @@ static const char *const message_keys[] = {
 	"confirm_expired", "confirm_canceled", "confirm_denied",
 	"confirm_dropped", "confirm_refused", "not_allowed", "unknown_user",
 	"unknown_command", "ambiguous", "bad_command", "shutting_down",
-	"shutdown_waiting",
+	"shutdown_waiting", "confirm_outcome", "confirm_progress",
 };
 static const char *const adapter_names[] = { "console", "slack", "mattermost" };
 static const char *const log_level_names[] = { "debug", "info", "warn", "error" };
