@@ -174,6 +174,8 @@ confirm_expired_cb(struct confirm_entry *e, void *arg)
 	f = json_pack("{s:s,s:s,s:s,s:s}", "confirm_id", e->id, "alias", e->alias,
 	    "user", e->user, "channel", e->channel);
 	bot_audit(b, "expired", f);
+	/* the prompt's buttons give way to the outcome (where there are any) */
+	router_prompt_decided(b, e->payload, "expired", NULL, NULL);
 	if (b->adapter != NULL) {
 		text = messages_render(b->gen->msgs, MSG_CONFIRM_EXPIRED, ctx);
 		bot_say(b, e->channel, e->thread, text);
@@ -229,6 +231,7 @@ confirm_dropped_cb(struct confirm_entry *e, void *arg)
 	f = json_pack("{s:s,s:s,s:s,s:s,s:s}", "confirm_id", e->id, "alias", e->alias,
 	    "user", e->user, "channel", e->channel, "reason", dc->reason);
 	bot_audit(b, "dropped", f);
+	router_prompt_decided(b, e->payload, "dropped", NULL, dc->reason);
 	if (b->adapter != NULL) {
 		json_object_set_new(ctx, "reason", json_string(dc->reason));
 		text = messages_render(b->gen->msgs, MSG_CONFIRM_DROPPED, ctx);
