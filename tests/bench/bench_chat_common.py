@@ -319,9 +319,11 @@ class Runner:
         self.reply_rx = re.compile(reply_rx)
         self.since = 0
 
-    def step(self, tag, rate, count, channels, users, text, tail=10.0, want_acks=False):
+    def step(self, tag, rate, count, channels, users, text, tail=10.0, want_acks=False,
+             replies=True):
         """Injects count commands (text with {i}) at rate/s; waits for their
-        replies (up to tail s after the last injection); returns a Step."""
+        replies (up to tail s after the last injection); returns a Step.
+        replies=False: messages the bot ignores; waits for their acks only."""
         st = Step(tag, rate, count, channels)
         meter = CpuMeter(self.bot.pid, self.fake_pid)
         self.ctl.call("bench_inject", {"tag": tag, "rate": rate, "count": count,
@@ -344,7 +346,13 @@ class Runner:
         first = {}
         end_hr = rep["end_hr_us"] or rep["now_hr_us"]
         deadline = time.monotonic() + tail
-        while True:
+        while not replies:
+            rep = self.ctl.call("bench_report?tag=" + urllib.parse.quote(tag))
+            if sum(1 for x in rep["sent"] if x[2] is not None) >= count or \
+                    time.monotonic() > deadline or not self.bot.alive():
+                break
+            time.sleep(0.1)
+        while replies:
             got = self.ctl.call("bench_posts?since=%d" % self.since)
             for seq, hr_us, _ch, text_ in got["posts"]:
                 self.since = max(self.since, seq)
@@ -374,7 +382,7 @@ class Runner:
         st.timeline = sorted((sent[i] - rep["start_hr_us"], max(0.0, first[i] - sent[i]))
                              for i in first if i in sent)
         st.lat = sorted(v for _, v in st.timeline)
-        st.lost = count - len(first)
+        st.lost = count - len(first) if replies else 0
         st.late = sum(1 for i in first if first[i] > end_hr + 1e6)
         if first:
             last = max(first.values())

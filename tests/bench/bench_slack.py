@@ -27,8 +27,9 @@ Phases: warm-up (one command per channel); steady (--rate for --duration
 seconds); ramp (each rate for --step seconds; a rate is sustained when
 nothing is lost, every reply came within 1 s after the last injection and
 p99 <= --bound-ms; the ramp stops at the first rate that is not); under
-load (--slow `sleep 30` actions started, then --load-rate commands/s for
-5 s, acks measured). The bot's RSS is sampled every 50 ms throughout.
+load (--slow `sleep 30` actions started, then --load-rate messages/s that
+are not commands for 3 s, then --load-rate commands/s for 5 s; envelope
+acks measured). The bot's RSS is sampled every 50 ms throughout.
 CPU use of the bot, its actions (children), the fake and this script is
 printed per step, in % of one core, to show which one was the limit.
 
@@ -143,16 +144,26 @@ def main():
         print("highest sustained rate: %.0f commands/s; busiest at the last step: %s"
               % (best, C.limit_note(limit) if limit else "-"))
 
-        # under load: nslow actions sleeping, then commands; ack latency
+        # under load: nslow actions sleeping, then messages the bot ignores (the
+        # ack path alone), then commands; envelope-ack latency
         print()
         sl = run.step("slow", min(400.0, max(1.0, nslow)), nslow, slow_channels, ["U0HUMAN01"],
                       "!slow slow-{i}")
         time.sleep(0.5)
         running = C.rss_kb(bot.pid).get("VmRSS", 0)
+        ig = run.step("i", load_rate, int(load_rate * 3), channels, ["U0HUMAN01"],
+                      "hello i-{i}", want_acks=True, replies=False)
         ld = run.step("l", load_rate, int(load_rate * 5), channels, ["U0HUMAN01"],
                       "!ping l-{i}", want_acks=True)
-        print("under load: %d slow actions started (%d acks missing), then %.0f commands/s "
-              "for 5 s: %d lost" % (nslow, sl.lost, load_rate, ld.lost))
+        print("under load: %d slow actions started (%d acks missing), then %.0f messages/s "
+              "that are not commands for 3 s (acked, then ignored):" % (nslow, sl.lost, load_rate))
+        print("  envelope ack: p50 %s  p99 %s  max %s (%d unacked); p99 per 1 s window: %s"
+              % (C.fmt_us(C.pct(ig.ack, 50)), C.fmt_us(C.pct(ig.ack, 99)),
+                 C.fmt_us(ig.ack[-1] if ig.ack else float("nan")), ig.noack,
+                 C.windows_line(ig.ack_timeline)))
+        print("  " + C.cpu_line(ig))
+        print("then %.0f commands/s for 5 s (each one more process): %d lost"
+              % (load_rate, ld.lost))
         print("  envelope ack: p50 %s  p99 %s  max %s (%d unacked)"
               % (C.fmt_us(C.pct(ld.ack, 50)), C.fmt_us(C.pct(ld.ack, 99)),
                  C.fmt_us(ld.ack[-1] if ld.ack else float("nan")), ld.noack))
@@ -162,7 +173,7 @@ def main():
                  C.fmt_us(ld.lat[-1] if ld.lat else float("nan"))))
         print("  " + C.cpu_line(ld))
         print("  RSS with %d actions running: %d KiB" % (nslow, running))
-        if sl.lost or ld.lost:
+        if sl.lost or ld.lost or ig.noack:
             failed = True
 
         rss.stop()
