@@ -267,6 +267,32 @@ def test_confirmation_buttons(t):
         stop(bot, fake)
 
 
+@suite.test
+def test_help_and_typed_confirmation(t):
+    with FakeSlack() as fake:
+        bot = slack_bot(t, fake)
+        bot.expect_log(r"slack: connected to Socket Mode")
+        inj = command(fake, MENTION + " help")
+        post = fake.wait_text(r"danger")[0]
+        check("echo" in post["text"] and "Needs confirmation" in post["text"],
+              "help lists the aliases with their descriptions: %r" % post["text"])
+        check(post["thread_ts"] == inj["ts"], "help answers in the thread: %r" % post)
+        # a typed confirmation: someone else's confirm is refused, the
+        # requester's runs it once, a second confirm says it was used
+        command(fake, MENTION + " danger typed")
+        prompt = fake.wait_text(r"confirm ([0-9A-Z]{6})")[0]
+        cid = re.search(r"confirm ([0-9A-Z]{6})", prompt["text"]).group(1)
+        command(fake, MENTION + " confirm " + cid.lower(), user="U0HUMAN02")
+        fake.wait_text(r"cannot confirm " + cid)
+        check(not fake.posts_matching(r"danger done: typed"), "bob cannot confirm")
+        command(fake, MENTION + " confirm " + cid)
+        fake.wait_text(r"danger done: typed")
+        command(fake, MENTION + " confirm " + cid)
+        fake.wait_text(r"cannot confirm " + cid, count=2)
+        check(len(fake.posts_matching(r"danger done: typed")) == 1, "ran exactly once")
+        stop(bot, fake)
+
+
 def make_certs(d):
     script = (
         "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
