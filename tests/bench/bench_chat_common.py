@@ -245,8 +245,19 @@ def stop_fake(p):
         p.wait()
 
 
+def _die_with_parent():
+    """In the child before exec: SIGTERM when the driver dies (even by
+    SIGKILL), so that a killed benchmark leaves no bot behind (Linux)."""
+    try:
+        import ctypes
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)   # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 class Bot:
-    """The ackbot process under test, with its log in a temporary directory."""
+    """The ackbot process under test, with its log in a temporary directory.
+    It gets SIGTERM if this script dies."""
 
     def __init__(self, binary, config_path, subs, env):
         self.tmp = tempfile.mkdtemp(prefix="ackbot-bench-")
@@ -261,7 +272,8 @@ class Bot:
         self.log_path = os.path.join(self.tmp, "bot.log")
         self.proc = subprocess.Popen([binary, "--config", self.cfg], stdin=subprocess.DEVNULL,
                                      stdout=subprocess.DEVNULL, stderr=open(self.log_path, "w"),
-                                     env=dict(os.environ, **env), cwd=self.tmp)
+                                     env=dict(os.environ, **env), cwd=self.tmp,
+                                     preexec_fn=_die_with_parent)
         self.pid = self.proc.pid
 
     def alive(self):
