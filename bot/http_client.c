@@ -79,6 +79,7 @@ struct http_client {
 	size_t open_handles;    /* the timer plus every poll handle */
 	bool closing;
 	bool in_cleanup;
+	bool in_timer;          /* inside on_timer: a 0 ms wish becomes 1 ms */
 	void (*closed)(void *);
 	void *closed_arg;
 };
@@ -190,7 +191,9 @@ on_timer(uv_timer_t *t)
 	struct http_client *c = t->data;
 	int running;
 
+	c->in_timer = true;
 	curl_multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	c->in_timer = false;
 	check_multi_info(c);
 }
 
@@ -243,10 +246,19 @@ timer_cb(CURLM *multi, long timeout_ms, void *userp)
 	(void)multi;
 	if (c->in_cleanup)
 		return 0;
+	/*
+	 * 0 means "now": a 0 ms uv timer runs on the next pass of the loop,
+	 * never from inside this callback (which libcurl forbids). Rounding it
+	 * up to 1 ms, as curl's example does, delayed every request (a post
+	 * after a command) by up to a millisecond. Only when libcurl asks for 0
+	 * from within on_timer is it made 1 ms, since libuv would run a 0 ms
+	 * timer started in the timer phase again in the same phase.
+	 */
 	if (timeout_ms < 0)
 		uv_timer_stop(&c->timer);
 	else
-		uv_timer_start(&c->timer, on_timer, timeout_ms ? (uint64_t)timeout_ms : 1, 0);
+		uv_timer_start(&c->timer, on_timer,
+		    timeout_ms > 0 ? (uint64_t)timeout_ms : c->in_timer ? 1 : 0, 0);
 	return 0;
 }
 
