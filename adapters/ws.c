@@ -759,14 +759,26 @@ cb_writeable(struct ws_conn *c, struct lws *wsi)
 	if (c->closing_sent)
 		return 0;
 	if (m != NULL && c->link != NULL) {
-		n = lws_write(wsi, m->data + LWS_PRE, m->len, LWS_WRITE_TEXT);
-		if (n < (int)m->len) {
-			snprintf(c->why, sizeof c->why, "write failed");
-			return -1;
-		}
-		TAILQ_REMOVE(&c->outq, m, entry);
-		c->out_bytes -= m->len;
-		free(m);
+		/*
+		 * Write what is queued while the socket takes it, not one frame
+		 * per loop pass: one read can bring many envelopes, and their
+		 * acks must not fall behind Slack's 3 s deadline when the bot is
+		 * busy. lws_send_pipe_choked() says when a write would be
+		 * buffered; the cap keeps one connection from holding the loop.
+		 */
+		int budget = 64;
+
+		do {
+			n = lws_write(wsi, m->data + LWS_PRE, m->len, LWS_WRITE_TEXT);
+			if (n < (int)m->len) {
+				snprintf(c->why, sizeof c->why, "write failed");
+				return -1;
+			}
+			TAILQ_REMOVE(&c->outq, m, entry);
+			c->out_bytes -= m->len;
+			free(m);
+			m = TAILQ_FIRST(&c->outq);
+		} while (m != NULL && --budget > 0 && !lws_send_pipe_choked(wsi));
 		if (!TAILQ_EMPTY(&c->outq) || c->close_requested)
 			lws_callback_on_writable(wsi);
 		return 0;
