@@ -743,6 +743,20 @@ http_request_send(struct http_client *c, struct http_request *r,
 		http_request_free(r);
 		return -1;
 	}
+	/*
+	 * Start the transfer now rather than on the next loop pass: a reply
+	 * posted just before the bot spawns a process (which blocks the loop
+	 * for about a millisecond) is then already on the wire. Completions
+	 * are never delivered from here: the 0 ms timer drains them on the
+	 * next pass, which keeps "the callback is never called from inside
+	 * send". Not from inside on_timer, where libcurl is on the stack.
+	 */
+	if (!c->in_timer) {
+		int running;
+
+		curl_multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+		uv_timer_start(&c->timer, on_timer, 0, 0);
+	}
 	return 0;
 }
 
