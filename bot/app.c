@@ -343,6 +343,8 @@ http_closed(void *arg)
 	b->http = NULL;
 	close_handle(b, (uv_handle_t *)&b->confirm_timer);
 	close_handle(b, (uv_handle_t *)&b->grace_timer);
+	close_handle(b, (uv_handle_t *)&b->launch_check);
+	close_handle(b, (uv_handle_t *)&b->launch_idle);
 	close_handle(b, (uv_handle_t *)&b->sig_int);
 	close_handle(b, (uv_handle_t *)&b->sig_term);
 	close_handle(b, (uv_handle_t *)&b->sig_hup);
@@ -575,6 +577,32 @@ on_signal(uv_signal_t *h, int signum)
 
 /* ---- start -------------------------------------------------------------- */
 
+static void
+on_launch_idle(uv_idle_t *h)
+{
+	(void)h;        /* only there so that poll does not wait */
+}
+
+static void
+on_launch_check(uv_check_t *h)
+{
+	struct bot *b = h->data;
+
+	if (!runner_launch_pending(b->runner)) {
+		uv_check_stop(&b->launch_check);
+		uv_idle_stop(&b->launch_idle);
+	}
+}
+
+void
+app_defer_launch(struct bot *b)
+{
+	if (uv_is_active((uv_handle_t *)&b->launch_check))
+		return;
+	uv_idle_start(&b->launch_idle, on_launch_idle);
+	uv_check_start(&b->launch_check, on_launch_check);
+}
+
 static int
 open_handles(struct bot *b)
 {
@@ -583,9 +611,12 @@ open_handles(struct bot *b)
 	uv_signal_init(b->loop, &b->sig_int);
 	uv_signal_init(b->loop, &b->sig_term);
 	uv_signal_init(b->loop, &b->sig_hup);
+	uv_check_init(b->loop, &b->launch_check);
+	uv_idle_init(b->loop, &b->launch_idle);
 	b->confirm_timer.data = b->grace_timer.data = b;
+	b->launch_check.data = b->launch_idle.data = b;
 	b->sig_int.data = b->sig_term.data = b->sig_hup.data = b;
-	b->open_handles = 5;
+	b->open_handles = 7;
 	/* the grace timer must not keep... it is only started on shutdown */
 	if (uv_signal_start(&b->sig_int, on_signal, SIGINT) != 0 ||
 	    uv_signal_start(&b->sig_term, on_signal, SIGTERM) != 0 ||

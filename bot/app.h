@@ -79,6 +79,8 @@ struct bot {
 
 	uv_timer_t confirm_timer;
 	uv_timer_t grace_timer;
+	uv_check_t launch_check;        /* starts acked actions after the poll phase */
+	uv_idle_t launch_idle;          /* keeps that poll from blocking meanwhile */
 	uv_signal_t sig_int, sig_term, sig_hup;
 	int open_handles;
 
@@ -113,6 +115,9 @@ struct bot_gen *app_build_gen(struct cfg *c, const char *path, struct diag *d);
  * use; NULL only if libcurl cannot be initialized or the bot is closing. */
 struct http_client *app_http(struct bot *b);
 
+/* Asks for runner_launch_pending on this loop pass, after I/O (the posts
+ * and frames written before it). */
+void app_defer_launch(struct bot *b);
 /* Re-arms the confirmation timer after any change to the tracker. */
 void app_confirm_rearm(struct bot *b);
 /* Called by the runner when the last action has ended (drain/stop). */

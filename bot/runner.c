@@ -32,6 +32,7 @@ enum run_state { RUN_QUEUED, RUN_RUNNING, RUN_DONE };
 
 struct run {
 	TAILQ_ENTRY(run) link;
+	TAILQ_ENTRY(run) plink;         /* in runner.pending while start_pending */
 	struct runner *r;
 	struct bot_gen *gen;
 	size_t alias_idx;
@@ -48,6 +49,8 @@ struct run {
 	bool done_early;        /* done was called inside start */
 	struct action_result early;     /* its result, copied */
 	bool cancel_sent;
+	bool start_pending;     /* acked; the handler starts a loop pass later */
+	bool launch_ready;      /* seen by one launch check already */
 };
 
 TAILQ_HEAD(run_list, run);
@@ -56,6 +59,7 @@ struct runner {
 	struct bot *b;
 	struct run_list running, queue;
 	size_t nrunning, nqueued;
+	TAILQ_HEAD(, run) pending;      /* running, handler not started yet */
 };
 
 static void runner_pump(struct runner *r);
@@ -68,6 +72,7 @@ runner_new(struct bot *b)
 	r->b = b;
 	TAILQ_INIT(&r->running);
 	TAILQ_INIT(&r->queue);
+	TAILQ_INIT(&r->pending);
 	return r;
 }
 
@@ -506,9 +511,8 @@ run_start(struct run *run)
 {
 	struct runner *r = run->r;
 	struct bot *b = r->b;
-	char err[ACK_ERR_LEN], *ack;
+	char *ack;
 	json_t *exec;
-	int rc;
 
 	if (run->state == RUN_QUEUED) {
 		TAILQ_REMOVE(&r->queue, run, link);
@@ -532,6 +536,23 @@ run_start(struct run *run)
 		free(ack);
 	}
 
+	/*
+	 * The handler starts on the next loop pass (app_defer_launch), after
+	 * the loop has written the ack and, on Slack, the envelope ack: spawning
+	 * a process blocks the loop for about a millisecond (fork, then exec),
+	 * which would otherwise sit in front of both.
+	 */
+	run->start_pending = true;
+	TAILQ_INSERT_TAIL(&r->pending, run, plink);
+	app_defer_launch(b);
+}
+
+static void
+run_launch(struct run *run)
+{
+	char err[ACK_ERR_LEN];
+	int rc;
+
 	err[0] = '\0';
 	run->in_start = true;
 	rc = run->ops->start(&run->inv, run_done_cb, run, err, sizeof err);
@@ -551,6 +572,61 @@ run_start(struct run *run)
 		run_finish(run, &res);
 		action_result_free_fields(&res);
 	}
+}
+
+bool
+runner_launch_pending(struct runner *r)
+{
+	struct run_list now;
+	struct run *run;
+
+	/*
+	 * Two stages. Runs acked during this loop pass have their posts
+	 * queued, but a websocket frame (Slack's envelope ack) is written only
+	 * when the socket reports writable, in the next poll phase: so a run
+	 * waits one check (ready = false -> true) and starts at the next one.
+	 * Runs that become pending meanwhile (a finished one lets a queued one
+	 * start) wait their turn the same way.
+	 */
+	TAILQ_INIT(&now);
+	for (run = TAILQ_FIRST(&r->pending); run != NULL; ) {
+		struct run *next = TAILQ_NEXT(run, plink);
+
+		if (run->launch_ready) {
+			TAILQ_REMOVE(&r->pending, run, plink);
+			TAILQ_INSERT_TAIL(&now, run, plink);
+		} else {
+			run->launch_ready = true;
+		}
+		run = next;
+	}
+	while ((run = TAILQ_FIRST(&now)) != NULL) {
+		TAILQ_REMOVE(&now, run, plink);
+		run->start_pending = false;
+		run_launch(run);
+	}
+	return !TAILQ_EMPTY(&r->pending);
+}
+
+/* Cancels a running action; one whose handler has not started yet ends
+ * here, as canceled, without starting. */
+static void
+run_cancel(struct runner *r, struct run *run)
+{
+	struct action_result res;
+
+	run->cancel_sent = true;
+	if (!run->start_pending) {
+		run->ops->cancel(&run->inv);
+		return;
+	}
+	TAILQ_REMOVE(&r->pending, run, plink);
+	run->start_pending = false;
+	memset(&res, 0, sizeof res);
+	res.status = ACTION_CANCELED;
+	res.exit_code = -1;
+	res.reason = (char *)"canceled before it started";
+	run_finish(run, &res);
 }
 
 static size_t
@@ -740,9 +816,8 @@ runner_cancel_all(struct runner *r)
 		next = TAILQ_NEXT(run, link);
 		if (run->cancel_sent)
 			continue;
-		run->cancel_sent = true;
 		log_info("%s: canceling (alias=%s)", run->inv.id, run->alias->name);
-		run->ops->cancel(&run->inv);
+		run_cancel(r, run);
 		/* cancel may finish it synchronously: restart the walk */
 		next = TAILQ_FIRST(&r->running);
 	}
@@ -768,10 +843,8 @@ runner_cancel_id(struct runner *r, const char *id)
 	}
 	TAILQ_FOREACH(run, &r->running, link) {
 		if (strcmp(run->inv.id, id) == 0) {
-			if (!run->cancel_sent) {
-				run->cancel_sent = true;
-				run->ops->cancel(&run->inv);
-			}
+			if (!run->cancel_sent)
+				run_cancel(r, run);
 			return true;
 		}
 	}

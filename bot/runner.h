@@ -91,4 +91,9 @@ runner_active(const struct runner *r)
 	return runner_running(r) + runner_queued(r);
 }
 
+/* Starts the handlers of the runs acked on an earlier loop pass (called by
+ * app.c from a uv_check; see app_defer_launch). Returns true while some run
+ * still waits (the check must run again). */
+bool runner_launch_pending(struct runner *r);
+
 #endif
