@@ -155,10 +155,11 @@ loop_clock(void *arg)
 	return uv_now(arg);
 }
 
-static void
-confirm_expired_cb(struct confirm_entry *e, void *arg)
+/* The one place a confirmation's expiry is handled: from the timer, or
+ * when a command finds it past its time before the timer fired. */
+void
+app_confirm_expired(struct bot *b, struct confirm_entry *e)
 {
-	struct bot *b = arg;
 	json_t *ctx = pending_cmd_context(e->payload);
 	json_t *f;
 	char *text;
@@ -182,6 +183,12 @@ confirm_expired_cb(struct confirm_entry *e, void *arg)
 		free(text);
 	}
 	json_decref(ctx);
+}
+
+static void
+confirm_expired_cb(struct confirm_entry *e, void *arg)
+{
+	app_confirm_expired(arg, e);
 }
 
 static void
@@ -416,16 +423,6 @@ tell_waiting(const struct runner_view *v, void *arg)
 	json_decref(ctx);
 }
 
-static void
-format_ms(char *out, size_t n, uint64_t ms)
-{
-	if (ms % 1000 != 0 || ms == 0)
-		snprintf(out, n, "%llums", (unsigned long long)ms);
-	else if (ms % 60000 != 0 || ms < 60000)
-		snprintf(out, n, "%llus", (unsigned long long)(ms / 1000));
-	else
-		snprintf(out, n, "%llum", (unsigned long long)(ms / 60000));
-}
 
 /* A signal (or an adapter that cannot go on): stop taking commands, tell
  * the channels what is still running, wait for it up to the grace period,
@@ -455,7 +452,7 @@ app_stop(struct bot *b, const char *why)
 		app_close(b);
 		return;
 	}
-	format_ms(gtext, sizeof gtext, grace);
+	handler_fmt_duration(grace, gtext, sizeof gtext);
 	{
 		struct waiting_ctx w = { b, gtext };
 

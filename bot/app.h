@@ -118,6 +118,10 @@ struct http_client *app_http(struct bot *b);
 /* Asks for runner_launch_pending on this loop pass, after I/O (the posts
  * and frames written before it). */
 void app_defer_launch(struct bot *b);
+/* Tells the requester that confirmation e expired (nothing ran), audits it
+ * and updates its prompt; e still belongs to the caller. */
+struct confirm_entry;
+void app_confirm_expired(struct bot *b, struct confirm_entry *e);
 /* Re-arms the confirmation timer after any change to the tracker. */
 void app_confirm_rearm(struct bot *b);
 /* Called by the runner when the last action has ended (drain/stop). */

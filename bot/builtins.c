@@ -214,22 +214,23 @@ approvers_text(const struct confirm_entry *e, char *out, size_t n)
 	buf_free(&b);
 }
 
-/* Tells the requester that a confirmation expired (found on lookup before
- * its timer fired). */
-static void
-tell_expired(struct cmd_ctx *cx, struct confirm_entry *e)
+/* Reads the ID argument of confirm/cancel/deny; on a bad or missing one,
+ * says so and returns false. also names other ids the verb takes. */
+static bool
+take_id(struct cmd_ctx *cx, const char *verb, const char *id_text, const char *also,
+    char id[CONFIRM_ID_SIZE])
 {
-	json_t *ctx = pending_cmd_context(e->payload);
-	char *text;
+	char why[160];
 
-	app_remember(cx->b, e->id, "expired");
-	bot_audit(cx->b, "expired", json_pack("{s:s,s:s,s:s,s:s}", "confirm_id", e->id,
-	    "alias", e->alias, "user", e->user, "channel", e->channel));
-	text = messages_render(cx->gen->msgs, MSG_CONFIRM_EXPIRED, ctx);
-	bot_say(cx->b, e->channel, e->thread, text);
-	free(text);
-	json_decref(ctx);
-	router_prompt_decided(cx->b, e->payload, "expired", NULL, NULL);
+	if (confirm_id_parse(id_text, id))
+		return true;
+	if (*id_text)
+		snprintf(why, sizeof why, "that is not a confirmation id (six letters and digits)%s",
+		    also);
+	else
+		snprintf(why, sizeof why, "say which one: %s ID (see pending)", verb);
+	refused(cx, verb, *id_text ? id_text : "?", NULL, why, "bad_id");
+	return false;
 }
 
 void
@@ -243,12 +244,8 @@ builtin_confirm(struct cmd_ctx *cx, const char *id_text)
 	char id[CONFIRM_ID_SIZE], why[200];
 	const char *alias = NULL;
 
-	if (!confirm_id_parse(id_text, id)) {
-		refused(cx, "confirm", *id_text ? id_text : "?", NULL, *id_text ?
-		    "that is not a confirmation id (six letters and digits)" :
-		    "say which one: confirm ID (see pending)", "bad_id");
+	if (!take_id(cx, "confirm", id_text, "", id))
 		return;
-	}
 	pe = confirm_get(b->confirms, id);
 	if (pe != NULL)
 		alias = pe->alias;
@@ -295,7 +292,7 @@ builtin_confirm(struct cmd_ctx *cx, const char *id_text)
 		return;
 	}
 	case CONFIRM_EXPIRED:
-		tell_expired(cx, e);
+		app_confirm_expired(cx->b, e);
 		confirm_entry_free(e);
 		app_confirm_rearm(b);
 		return;
@@ -464,12 +461,8 @@ builtin_cancel(struct cmd_ctx *cx, const char *id_text)
 		cancel_command(cx, cid);
 		return;
 	}
-	if (!confirm_id_parse(id_text, id)) {
-		refused(cx, "cancel", *id_text ? id_text : "?", NULL, *id_text ?
-		    "that is not a confirmation id (six letters and digits) or a command id (cN)" :
-		    "say which one: cancel ID (see pending)", "bad_id");
+	if (!take_id(cx, "cancel", id_text, " or a command id (cN)", id))
 		return;
-	}
 	pe = confirm_get(b->confirms, id);
 	if (pe != NULL)
 		alias = pe->alias;
@@ -486,7 +479,7 @@ builtin_cancel(struct cmd_ctx *cx, const char *id_text)
 		turned_down(cx, e, id, denied);
 		return;
 	case CONFIRM_EXPIRED:
-		tell_expired(cx, e);
+		app_confirm_expired(cx->b, e);
 		confirm_entry_free(e);
 		app_confirm_rearm(b);
 		return;
@@ -522,12 +515,8 @@ builtin_deny(struct cmd_ctx *cx, const char *id_text)
 	char id[CONFIRM_ID_SIZE], why[200];
 	const char *alias = NULL;
 
-	if (!confirm_id_parse(id_text, id)) {
-		refused(cx, "deny", *id_text ? id_text : "?", NULL, *id_text ?
-		    "that is not a confirmation id (six letters and digits)" :
-		    "say which one: deny ID (see pending)", "bad_id");
+	if (!take_id(cx, "deny", id_text, "", id))
 		return;
-	}
 	pe = confirm_get(b->confirms, id);
 	if (pe != NULL) {
 		alias = pe->alias;
@@ -544,7 +533,7 @@ builtin_deny(struct cmd_ctx *cx, const char *id_text)
 		turned_down(cx, e, id, true);
 		return;
 	case CONFIRM_EXPIRED:
-		tell_expired(cx, e);
+		app_confirm_expired(cx->b, e);
 		confirm_entry_free(e);
 		app_confirm_rearm(b);
 		return;
