@@ -7,7 +7,6 @@
 // shared/protocols/mattermost.md and checked with @mattermost/client
 // (test_client.js). See ../README.md for the control API.
 const { EventEmitter } = require('node:events');
-const fs = require('node:fs');
 const http = require('node:http');
 const https = require('node:https');
 const { monitorEventLoopDelay } = require('node:perf_hooks');
@@ -15,6 +14,7 @@ const { WebSocketServer } = require('ws');
 
 const { ControlError, readBody, listen, closeServer } = require('../lib/http_util');
 const { Waiters } = require('../lib/waiters');
+const { hrUs, pem, matches } = require('../lib/records');
 const { startControlServer } = require('../lib/control_server');
 const { runCli } = require('../lib/cli');
 const M = require('./model');
@@ -174,22 +174,7 @@ const FILTERS = {
 const camel = (s) => s.replace(/_([a-z])/g, (_, c) => c.toUpperCase());
 const clone = (v) => (v === undefined ? undefined : JSON.parse(JSON.stringify(v)));
 const isObj = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
-// Monotonic high-resolution clock in microseconds (for the benchmarks).
-const hrUs = () => Number(process.hrtime.bigint()) / 1000;
 
-function pem(v) {
-  if (!v) return undefined;
-  const s = Buffer.isBuffer(v) ? v.toString('utf8') : String(v);
-  return s.includes('-----BEGIN') ? s : fs.readFileSync(s, 'utf8');
-}
-
-function matches(rec, filters) {
-  for (const [k, want] of Object.entries(filters)) {
-    if (want === undefined || want === null) continue;
-    if (String(rec[k]) !== String(want)) return false;
-  }
-  return true;
-}
 
 /** A REST answer; thrown or returned by handlers. */
 class Reply {
